@@ -1,0 +1,14 @@
+/**
+ * The public plugin API (version 1.x): everything a plugin may import from Kaiku. Built-in plugins
+ * import this file; external ones import the `kaiku` package, which exports the same module.
+ */
+export { definePlugin, PLUGIN_API_VERSION } from './host/manifest.js'
+export type { PluginManifest, ManifestNavEntry, CliCommand, EventHandlers } from './host/manifest.js'
+export type { PluginContext, SetupProvider } from './host/context.js'
+export type { KaikuFilters, KaikuActions, NavItem } from './events/bus.js'
+export type { FlashMessage, PageOptions } from './web/views.js'
+export { KaikuError, NotFoundError, ForbiddenError, InvalidInputError, ConflictError, errorCodes } from './errors.js'
+export type { ErrorCode } from './errors.js'
+export { Type } from '@sinclair/typebox'
+export type { Static, TObject } from '@sinclair/typebox'
+export type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'

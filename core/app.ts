@@ -1,0 +1,214 @@
+import { randomUUID } from 'node:crypto'
+import { join } from 'node:path'
+import Fastify, { type FastifyInstance } from 'fastify'
+import fastifyPlugin from 'fastify-plugin'
+import fastifyStatic from '@fastify/static'
+import { RequestContext, type EntityManager, type EventSubscriber, type MikroORM, type TransactionEventArgs } from '@mikro-orm/core'
+import type { LoadedConfig } from './config/load.js'
+import { isHttps, resolveSecret } from './config/secret.js'
+import type { KaikuConfig } from './config/schema.js'
+import { createOrm, dialectOf, type Dialect } from './db/orm.js'
+import { loadMigrations, migrate } from './db/migrations.js'
+import { coreEntities } from './db/entities.js'
+import { NotFoundError } from './errors.js'
+import { EventBus } from './events/bus.js'
+import coreMessages from './messages/en.js'
+import { createContext, type PluginContext, type SetupProvider } from './host/context.js'
+import { discoverPlugins, PluginError } from './host/discover.js'
+import { preparePlugins, wireEvents, type LoadedPlugin } from './host/prepare.js'
+import type { CliCommand, ManifestNavEntry } from './host/manifest.js'
+import { projectRoot } from './paths.js'
+import { registerHealth } from './ops/health.js'
+import { registerMetrics } from './ops/metrics.js'
+import { registerErrorHandling } from './web/errors.js'
+import { MessageCatalogue } from './web/i18n.js'
+import { registerSecurity } from './web/security.js'
+import { registerSetupGate, registerSetupPage } from './web/setup.js'
+import { registerViews, type ViewOwner } from './web/views.js'
+
+/** What the host knows once built; the CLI and tests read it, plugins never do (they have ctx). */
+export interface KaikuHost {
+  config: KaikuConfig
+  dialect: Dialect
+  orm: MikroORM
+  bus: EventBus
+  catalogue: MessageCatalogue
+  plugins: LoadedPlugin[]
+  contexts: Map<string, PluginContext>
+  commands: { owner: string; command: CliCommand }[]
+  migrations: string[]
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    kaiku: KaikuHost
+  }
+  interface FastifyRequest {
+    /** The request's own EntityManager (a fork bound to this request). */
+    readonly em: EntityManager
+  }
+}
+
+export interface BuildOptions {
+  env?: Record<string, string | undefined>
+  cwd?: string
+  /** Apply pending migrations while building (default true); the CLI's `migrate` does it itself. */
+  migrate?: boolean
+}
+
+/** Holds action events raised inside a transaction until it commits, and drops them on rollback. */
+function transactionEvents(bus: EventBus): EventSubscriber {
+  return {
+    afterTransactionCommit: async (args: TransactionEventArgs) => bus.transactionEnded(args.transaction as object, true),
+    afterTransactionRollback: async (args: TransactionEventArgs) => bus.transactionEnded(args.transaction as object, false)
+  }
+}
+
+/**
+ * Builds the whole app: infrastructure first (config, logger, database, security, views), then the
+ * plugins in the order their `requires` give. Only core/server.ts listens.
+ */
+export async function buildApp(loaded: LoadedConfig, options: BuildOptions = {}): Promise<FastifyInstance> {
+  const { config } = loaded
+  const env = options.env ?? process.env
+  const cwd = options.cwd ?? process.cwd()
+  const secret = resolveSecret(config, cwd)
+  const https = isHttps(config)
+  const dialect = dialectOf(config.databaseUrl)
+
+  const app = Fastify({
+    logger: { level: config.logLevel, redact: ['req.headers.cookie', 'req.headers.authorization'] },
+    genReqId: () => randomUUID(),
+    requestIdHeader: false,
+    trustProxy: config.trustProxy.trim() === '' ? false : config.trustProxy,
+    bodyLimit: config.bodyLimit,
+    return503OnClosing: true,
+    routerOptions: { ignoreTrailingSlash: true }
+  })
+
+  const plugins = preparePlugins(await discoverPlugins(config.plugins, cwd), loaded.pluginConfig, env)
+  const bus = new EventBus(app.log)
+  const orm = await createOrm({
+    databaseUrl: config.databaseUrl,
+    entities: [...coreEntities, ...plugins.flatMap((plugin) => plugin.manifest.entities ?? [])],
+    migrations: await loadMigrations(
+      [
+        { owner: 'core', folder: join(projectRoot, 'migrations') },
+        ...plugins.filter((p) => p.manifest.migrations).map((p) => ({ owner: p.manifest.name, folder: p.manifest.migrations! }))
+      ],
+      dialect
+    ),
+    subscribers: [transactionEvents(bus)],
+    log: app.log,
+    cwd
+  })
+  app.addHook('onClose', async () => {
+    await bus.idle()
+    await orm.close(true)
+  })
+  const migrationNames = (orm.config.get('migrations').migrationsList ?? []).map((m) => (m as { name: string }).name)
+  if (options.migrate !== false) {
+    const applied = await migrate(orm, dialect)
+    if (applied.length > 0) app.log.info({ applied }, 'migrations applied')
+  }
+
+  const catalogue = new MessageCatalogue('en')
+  catalogue.add('en', coreMessages)
+  for (const { manifest } of plugins) {
+    for (const [locale, entries] of Object.entries(manifest.messages ?? {})) catalogue.add(locale, entries, manifest.name)
+  }
+
+  const nav: (ManifestNavEntry & { owner: string })[] = plugins.flatMap(({ manifest }) =>
+    (manifest.nav ?? []).map((entry) => ({ ...entry, owner: manifest.name }))
+  )
+  let setupProvider: SetupProvider | undefined
+  const contexts = new Map<string, PluginContext>()
+  for (const { manifest, config: pluginConfig } of plugins) {
+    contexts.set(
+      manifest.name,
+      createContext(manifest.name, pluginConfig, {
+        settings: Object.freeze({ publicUrl: config.publicUrl, locale: config.locale, dataDir: config.dataDir, dialect }),
+        log: app.log,
+        orm,
+        bus,
+        addNav: (owner, entry) => nav.push({ ...entry, owner }),
+        provideSetup: (owner, provider) => {
+          if (setupProvider) throw new PluginError(owner, 'another plugin already provides the first-run setup')
+          setupProvider = provider
+        },
+        t: (locale, key, params) => catalogue.t(locale, key, params)
+      })
+    )
+  }
+  wireEvents(plugins, bus, (name) => contexts.get(name))
+
+  app.decorate('kaiku', {
+    config,
+    dialect,
+    orm,
+    bus,
+    catalogue,
+    plugins,
+    contexts,
+    commands: plugins.flatMap(({ manifest }) => (manifest.commands ?? []).map((command) => ({ owner: manifest.name, command }))),
+    migrations: migrationNames
+  })
+
+  // Every request, POST included, runs in its own ORM context: no global EntityManager in routes.
+  app.decorateRequest('em', {
+    getter() {
+      return RequestContext.getEntityManager() ?? orm.em
+    }
+  })
+  app.addHook('onRequest', (request, reply, done) => {
+    reply.header('x-request-id', request.id)
+    request.locale = catalogue.negotiate(request.headers['accept-language'], config.locale)
+    RequestContext.create(orm.em, done)
+  })
+
+  await registerSecurity(app, { secret, https, orm })
+  const views = join(projectRoot, 'views')
+  const owners: ViewOwner[] = [
+    { name: 'core', folder: join(views, 'core') },
+    ...plugins.filter((p) => p.manifest.views).map((p) => ({ name: p.manifest.name, folder: p.manifest.views! }))
+  ]
+  await registerViews(app, {
+    owners,
+    layoutFile: join(views, 'layouts', 'main.hbs'),
+    catalogue,
+    cache: config.viewCache,
+    bus,
+    nav,
+    appName: 'Kaiku'
+  })
+  registerErrorHandling(app, catalogue)
+  await app.register(fastifyStatic, {
+    root: join(views, 'static'),
+    prefix: '/static/',
+    maxAge: '1h',
+    index: false,
+    wildcard: false
+  })
+  registerSetupGate(app, { orm, provider: () => setupProvider })
+  registerHealth(app, orm, migrationNames)
+  registerMetrics(app, { token: config.metricsToken, allow: config.metricsAllow })
+
+  for (const { manifest } of plugins) {
+    if (!manifest.register) continue
+    const ctx = contexts.get(manifest.name)!
+    const register = manifest.register
+    await app.register(
+      fastifyPlugin(async (instance) => register(instance, ctx as never), { name: manifest.name, dependencies: manifest.requires })
+    )
+  }
+  // "/" always exists, so a fresh install's front page leads into setup even before a plugin owns it.
+  if (!app.hasRoute({ method: 'GET', url: '/' })) {
+    app.get('/', async () => {
+      throw new NotFoundError()
+    })
+  }
+  if (!setupProvider) registerSetupPage(app, { orm, plugins: plugins.map((p) => p.manifest.name), migrations: migrationNames.length })
+
+  app.addHook('onReady', async () => bus.emit('app.ready', { plugins: plugins.map((p) => p.manifest.name) }))
+  return app
+}

@@ -1,0 +1,154 @@
+import { buildApp } from './app.js'
+import { configurationMarkdown, coreSettingRows, pluginSettingRows, type SettingRow } from './config/docs.js'
+import { ConfigError, loadConfig, type LoadedConfig } from './config/load.js'
+import { settings } from './config/schema.js'
+import { join } from 'node:path'
+import { createMigration } from './db/migration-create.js'
+import { migrate, pendingMigrations } from './db/migrations.js'
+import { coreEntities } from './db/entities.js'
+import { projectRoot } from './paths.js'
+import { builtInPlugins, discoverPlugins, PluginError } from './host/discover.js'
+import { preparePlugins } from './host/prepare.js'
+
+export interface CliIo {
+  out: (line: string) => void
+  err: (line: string) => void
+  env: Record<string, string | undefined>
+  cwd: string
+}
+
+const coreCommands: { name: string; usage: string; description: string }[] = [
+  { name: 'help', usage: 'kaiku help', description: 'List the commands.' },
+  { name: 'config', usage: 'kaiku config [--markdown]', description: 'Print every setting with its value, default and meaning.' },
+  { name: 'migrate', usage: 'kaiku migrate [--list]', description: 'Apply pending database migrations, or list applied and pending ones.' },
+  {
+    name: 'migrate',
+    usage: 'kaiku migrate --create OWNER LABEL',
+    description: "For developers: write a migration of OWNER's (core or a plugin) entity changes, for this database's dialect."
+  }
+]
+
+function printConfig(loaded: LoadedConfig, rows: SettingRow[], io: CliIo): void {
+  const values = loaded.config as Record<string, unknown>
+  const secrets = new Set(settings().filter((s) => s.secret).map((s) => s.key))
+  for (const row of rows) {
+    const value = values[row.key]
+    const shown = value === undefined || value === '' ? '(not set)' : secrets.has(row.key) ? '(set, hidden)' : String(value)
+    io.out(`${row.env}=${shown}`)
+    io.out(`    ${row.description}`)
+    io.out(`    default: ${row.default || '—'}; expects ${row.expected}`)
+  }
+}
+
+async function commandConfig(args: string[], io: CliIo): Promise<number> {
+  const plugins = await discoverPlugins(args.includes('--markdown') ? builtInPlugins().join(',') : loadConfig(io.env, io.cwd).config.plugins, io.cwd)
+  const pluginRows = plugins.map(({ manifest }) => ({ name: manifest.name, rows: pluginSettingRows(manifest.name, manifest.config) }))
+  if (args.includes('--markdown')) {
+    io.out(configurationMarkdown(coreSettingRows(), pluginRows))
+    return 0
+  }
+  const loaded = loadConfig(io.env, io.cwd)
+  if (loaded.file) io.out(`# config file: ${loaded.file}`)
+  printConfig(loaded, coreSettingRows(), io)
+  const prepared = preparePlugins(plugins, loaded.pluginConfig, io.env)
+  for (const { manifest, config } of prepared) {
+    for (const row of pluginSettingRows(manifest.name, manifest.config)) {
+      const value = config[row.key.split('.').pop()!]
+      io.out(`${row.env}=${row.secret ? '(set, hidden)' : String(value ?? '(not set)')}`)
+      io.out(`    ${row.description}`)
+      io.out(`    default: ${row.default || '—'}; expects ${row.expected}`)
+    }
+  }
+  return 0
+}
+
+async function commandMigrate(args: string[], io: CliIo): Promise<number> {
+  const app = await buildApp(loadConfig(io.env, io.cwd), { env: io.env, cwd: io.cwd, migrate: false })
+  try {
+    const { orm, dialect } = app.kaiku
+    if (args.includes('--list')) {
+      const pending = new Set(await pendingMigrations(orm))
+      for (const name of app.kaiku.migrations) io.out(`${pending.has(name) ? 'pending' : 'applied'}  ${name}`)
+      io.out(`${pending.size} pending of ${app.kaiku.migrations.length}`)
+      return 0
+    }
+    const applied = await migrate(orm, dialect)
+    const create = args.indexOf('--create')
+    if (create >= 0) {
+      const [owner, label] = args.slice(create + 1)
+      const plugin = app.kaiku.plugins.find((p) => p.manifest.name === owner)?.manifest
+      if (!owner || !label || !/^[a-z0-9-]+$/.test(label) || (owner !== 'core' && !plugin?.migrations)) {
+        io.err('kaiku: usage: kaiku migrate --create OWNER LABEL (OWNER is core or a loaded plugin with a migrations folder)')
+        return 2
+      }
+      const folder = owner === 'core' ? join(projectRoot, 'migrations') : plugin!.migrations!
+      const entities = owner === 'core' ? coreEntities : (plugin!.entities ?? [])
+      const file = await createMigration(orm, dialect, { owner, label, folder, entities })
+      io.out(file ? `written ${file}` : `no changes in ${owner}'s tables`)
+      return 0
+    }
+    for (const name of applied) io.out(`applied  ${name}`)
+    io.out(applied.length === 0 ? 'database is up to date' : `${applied.length} migration(s) applied`)
+    return 0
+  } finally {
+    await app.close()
+  }
+}
+
+async function help(io: CliIo): Promise<number> {
+  io.out('Usage: kaiku <command> [options]\n')
+  for (const command of coreCommands) io.out(`  ${command.usage.padEnd(34)} ${command.description}`)
+  try {
+    const loaded = loadConfig(io.env, io.cwd)
+    const plugins = preparePlugins(await discoverPlugins(loaded.config.plugins, io.cwd), loaded.pluginConfig, io.env)
+    for (const { manifest } of plugins) {
+      for (const command of manifest.commands ?? []) {
+        io.out(`  ${(command.usage ?? `kaiku ${command.name}`).padEnd(34)} ${command.description} (${manifest.name})`)
+      }
+    }
+  } catch (error) {
+    io.err(`(plugin commands unavailable: ${(error as Error).message})`)
+  }
+  return 0
+}
+
+/** Runs one `kaiku` command and returns its exit code; errors a person can fix become one line. */
+export async function runCli(argv: string[], given: CliIo): Promise<number> {
+  const [name = 'help', ...args] = argv
+  // Logs would drown a command's output: only warnings, unless LOG_LEVEL says otherwise.
+  const io = { ...given, env: { LOG_LEVEL: 'warn', ...given.env } }
+  try {
+    if (name === 'help' || name === '--help' || name === '-h') return await help(io)
+    if (name === 'config') return await commandConfig(args, io)
+    if (name === 'migrate') return await commandMigrate(args, io)
+    const app = await buildApp(loadConfig(io.env, io.cwd), { env: io.env, cwd: io.cwd })
+    try {
+      const found = app.kaiku.commands.find(({ command }) => command.name === name)
+      if (!found) {
+        io.err(`kaiku: unknown command '${name}'; run 'kaiku help' for the list`)
+        return 2
+      }
+      await app.ready()
+      return await found.command.run(args, app.kaiku.contexts.get(found.owner)!, { out: io.out })
+    } finally {
+      await app.close()
+    }
+  } catch (error) {
+    if (error instanceof ConfigError || error instanceof PluginError) {
+      io.err(`kaiku: ${error.message}`)
+      return 1
+    }
+    io.err(`kaiku: ${name} failed: ${(error as Error).message}`)
+    return 1
+  }
+}
+
+export async function main(): Promise<void> {
+  const code = await runCli(process.argv.slice(2), {
+    out: (line) => process.stdout.write(line + '\n'),
+    err: (line) => process.stderr.write(line + '\n'),
+    env: process.env,
+    cwd: process.cwd()
+  })
+  process.exitCode = code
+}

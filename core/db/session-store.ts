@@ -1,0 +1,69 @@
+import type { MikroORM } from '@mikro-orm/core'
+import type { FastifyBaseLogger } from 'fastify'
+import { KaikuError } from '../errors.js'
+import type { FastifySessionObject } from '@fastify/session'
+import { SessionRecord } from './session.entity.js'
+
+type Callback<T = void> = (error?: unknown, result?: T) => void
+
+/** Sessions without an explicit expiry (no "remember me") end after this much idle time. */
+export const SESSION_IDLE_MS = 12 * 60 * 60 * 1000
+
+/**
+ * A @fastify/session store on the database, so sessions survive restarts and are shared by every
+ * instance. It works outside the request's EntityManager: each call forks its own.
+ */
+export class DatabaseSessionStore {
+  constructor(
+    private readonly orm: MikroORM,
+    private readonly log: FastifyBaseLogger
+  ) {}
+
+  /** A store failure surfaces late (while the response is sent), so it must carry nothing internal. */
+  private failed(callback: Callback<never>) {
+    return (error: unknown) => {
+      this.log.error({ err: error }, 'session store failed')
+      callback(new KaikuError('UNAVAILABLE', 'session storage is unavailable'))
+    }
+  }
+
+  private expiry(session: FastifySessionObject): Date {
+    const expires = session.cookie?.expires
+    return expires ? new Date(expires) : new Date(Date.now() + SESSION_IDLE_MS)
+  }
+
+  set(sessionId: string, session: FastifySessionObject, callback: Callback): void {
+    const em = this.orm.em.fork()
+    const data = JSON.stringify(session)
+    const now = new Date()
+    em.upsert(
+      SessionRecord,
+      { id: sessionId, data, expiresAt: this.expiry(session), createdAt: now, updatedAt: now },
+      { onConflictExcludeFields: ['createdAt'] }
+    )
+      .then(() => callback())
+      .catch(this.failed(callback))
+  }
+
+  get(sessionId: string, callback: Callback<FastifySessionObject | null>): void {
+    const em = this.orm.em.fork()
+    em.findOne(SessionRecord, { id: sessionId })
+      .then(async (record) => {
+        if (!record) return callback(undefined, null)
+        if (record.expiresAt.getTime() <= Date.now()) {
+          await em.nativeDelete(SessionRecord, { id: sessionId })
+          return callback(undefined, null)
+        }
+        callback(undefined, JSON.parse(record.data) as FastifySessionObject)
+      })
+      .catch(this.failed(callback))
+  }
+
+  destroy(sessionId: string, callback: Callback): void {
+    this.orm.em
+      .fork()
+      .nativeDelete(SessionRecord, { id: sessionId })
+      .then(() => callback())
+      .catch(this.failed(callback))
+  }
+}

@@ -1,0 +1,16 @@
+import { defineEntity, type InferEntity } from '@mikro-orm/core'
+
+/** Server-side sessions live in the database so that any instance can serve any request. */
+export const SessionRecord = defineEntity({
+  name: 'SessionRecord',
+  tableName: 'kaiku_session',
+  properties: (p) => ({
+    id: p.string().primary().length(64),
+    data: p.text(),
+    expiresAt: p.datetime().index(),
+    createdAt: p.datetime().onCreate(() => new Date()),
+    updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date())
+  })
+})
+
+export type SessionRecordEntity = InferEntity<typeof SessionRecord>

@@ -1,0 +1,70 @@
+import type { EntityManager, MikroORM } from '@mikro-orm/core'
+import type { FastifyBaseLogger } from 'fastify'
+import type { ActionName, FilterName, KaikuActions, KaikuFilters } from '../events/bus.js'
+import type { EventBus } from '../events/bus.js'
+import type { Dialect } from '../db/orm.js'
+import { PLUGIN_API_VERSION, type ManifestNavEntry } from './manifest.js'
+
+/** A plugin that offers the first-run setup (the tenancy plugin does) tells core when it is done. */
+export interface SetupProvider {
+  /** Where the setup form lives; every page redirects there until setup is complete. */
+  path: string
+  isComplete(em: EntityManager): Promise<boolean>
+}
+
+/**
+ * The versioned facade a plugin gets. It is all a plugin may use of core: plugins never import
+ * core internals or each other's files. Version 1.0.0 of the plugin API.
+ */
+export interface PluginContext<C = Record<string, unknown>> {
+  readonly apiVersion: string
+  /** The plugin's own name. */
+  readonly name: string
+  /** The plugin's validated settings. */
+  readonly config: Readonly<C>
+  /** Core settings a plugin may read; secrets are not among them. */
+  readonly settings: Readonly<{ publicUrl: string; locale: string; dataDir: string; dialect: Dialect }>
+  readonly log: FastifyBaseLogger
+  /** The ORM; inside a request use `request.em`, elsewhere `orm.em.fork()`. */
+  readonly orm: MikroORM
+  readonly events: {
+    emit<N extends ActionName>(name: N, payload: KaikuActions[N], options?: { em?: EntityManager }): void
+    filter<N extends FilterName>(
+      name: N,
+      value: KaikuFilters[N]['value'],
+      context: KaikuFilters[N]['context']
+    ): Promise<KaikuFilters[N]['value']>
+  }
+  readonly nav: { add(entry: ManifestNavEntry): void }
+  readonly setup: { provide(provider: SetupProvider): void }
+  /** Translate a message key for a locale (pages get the `t` helper instead). */
+  t(locale: string, key: string, params?: Record<string, unknown>): string
+}
+
+export interface ContextParts {
+  settings: PluginContext['settings']
+  log: FastifyBaseLogger
+  orm: MikroORM
+  bus: EventBus
+  addNav(owner: string, entry: ManifestNavEntry): void
+  provideSetup(owner: string, provider: SetupProvider): void
+  t: PluginContext['t']
+}
+
+export function createContext(name: string, config: Record<string, unknown>, parts: ContextParts): PluginContext {
+  return Object.freeze({
+    apiVersion: PLUGIN_API_VERSION,
+    name,
+    config: Object.freeze({ ...config }),
+    settings: parts.settings,
+    log: parts.log.child({ plugin: name }),
+    orm: parts.orm,
+    events: {
+      emit: (event, payload, options) => parts.bus.emit(event, payload, options),
+      filter: (event, value, context) => parts.bus.filter(event, value, context)
+    },
+    nav: { add: (entry) => parts.addNav(name, entry) },
+    setup: { provide: (provider) => parts.provideSetup(name, provider) },
+    t: parts.t
+  } satisfies PluginContext)
+}

@@ -1,0 +1,76 @@
+import { existsSync, readdirSync, statSync } from 'node:fs'
+import { isAbsolute, join, resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { projectRoot } from '../paths.js'
+import type { PluginManifest } from './manifest.js'
+
+export class PluginError extends Error {
+  constructor(readonly plugin: string, message: string) {
+    super(`plugin ${plugin}: ${message}`)
+    this.name = 'PluginError'
+  }
+}
+
+export interface DiscoveredPlugin {
+  /** How it was asked for: a built-in name, a package name or a path. */
+  spec: string
+  manifest: PluginManifest
+}
+
+const builtInFolder = () => join(projectRoot, 'plugins')
+
+function entryFile(folder: string): string | undefined {
+  return ['index.ts', 'index.js'].map((file) => join(folder, file)).find((file) => existsSync(file))
+}
+
+/** The names of the plugins shipped in plugins/, every folder with an index file. */
+export function builtInPlugins(): string[] {
+  const folder = builtInFolder()
+  if (!existsSync(folder)) return []
+  return readdirSync(folder)
+    .filter((name) => statSync(join(folder, name)).isDirectory() && entryFile(join(folder, name)))
+    .sort()
+}
+
+async function importManifest(spec: string, target: string): Promise<PluginManifest> {
+  let loaded: { default?: unknown }
+  try {
+    loaded = (await import(target)) as { default?: unknown }
+  } catch (error) {
+    throw new PluginError(spec, `cannot be loaded (${(error as Error).message})`)
+  }
+  if (!loaded.default || typeof loaded.default !== 'object') {
+    throw new PluginError(spec, 'its entry must default-export a manifest (definePlugin({ … }))')
+  }
+  return loaded.default as PluginManifest
+}
+
+/** Turns one KAIKU_PLUGINS entry into a manifest: a built-in name, a path, or an npm package. */
+async function load(spec: string, cwd: string): Promise<DiscoveredPlugin> {
+  if (spec.startsWith('.') || isAbsolute(spec)) {
+    const path = resolve(cwd, spec)
+    const file = existsSync(path) && statSync(path).isDirectory() ? entryFile(path) : existsSync(path) ? path : undefined
+    if (!file) throw new PluginError(spec, `no plugin found at ${path}`)
+    return { spec, manifest: await importManifest(spec, pathToFileURL(file).href) }
+  }
+  const builtIn = entryFile(join(builtInFolder(), spec))
+  if (builtIn) return { spec, manifest: await importManifest(spec, pathToFileURL(builtIn).href) }
+  return { spec, manifest: await importManifest(spec, spec) }
+}
+
+/** Reads the plugin list from configuration; empty means every built-in plugin. */
+export async function discoverPlugins(list: string, cwd = process.cwd()): Promise<DiscoveredPlugin[]> {
+  const specs = list
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean)
+  const wanted = specs.length > 0 ? specs : builtInPlugins()
+  const seen = new Set<string>()
+  const found: DiscoveredPlugin[] = []
+  for (const spec of wanted) {
+    if (seen.has(spec)) continue
+    seen.add(spec)
+    found.push(await load(spec, cwd))
+  }
+  return found
+}

@@ -1,0 +1,101 @@
+import { Type, type Static, type TObject } from '@sinclair/typebox'
+import type { EntitySchema } from '@mikro-orm/core'
+import type { FastifyInstance } from 'fastify'
+import type { ActionName, FilterName, KaikuActions, KaikuFilters } from '../events/bus.js'
+import type { PluginContext } from './context.js'
+
+/** The version of the plugin API that this core provides; manifests name a semver range of it. */
+export const PLUGIN_API_VERSION = '1.0.0'
+
+export interface ManifestNavEntry {
+  /** Message key of the label, in the plugin's catalogue (`<plugin>.<key>`) or core's. */
+  label: string
+  href: string
+  /** Shown only to viewers holding one of these roles; absent means everyone. */
+  roles?: string[]
+  /** Lower comes first; core's entries use multiples of 100. */
+  order?: number
+}
+
+export interface CliCommand {
+  /** `kaiku <name>`; plugins prefix their commands with their name, e.g. `feeds:import`. */
+  name: string
+  description: string
+  usage?: string
+  /** Returns the process exit code. */
+  run(args: string[], ctx: PluginContext, io: { out: (line: string) => void }): Promise<number> | number
+}
+
+export interface EventHandlers {
+  filters?: { [N in FilterName]?: (value: KaikuFilters[N]['value'], context: KaikuFilters[N]['context'], ctx: PluginContext) => KaikuFilters[N]['value'] | Promise<KaikuFilters[N]['value']> }
+  actions?: { [N in ActionName]?: (payload: KaikuActions[N], ctx: PluginContext) => void | Promise<void> }
+}
+
+/**
+ * What a plugin is. Everything but `register` is data, so the host can validate, order and migrate
+ * plugins before any of their code runs.
+ */
+export interface PluginManifest<C extends TObject = TObject> {
+  name: string
+  version: string
+  /** Semver range of the plugin API this plugin targets, e.g. '^1.0.0'. */
+  api: string
+  description?: string
+  /** Plugins that must be loaded, and registered, before this one. */
+  requires?: string[]
+  /** TypeBox schema of the plugin's settings, with defaults. */
+  config?: C
+  entities?: EntitySchema<any, any>[]
+  /** Folder holding `sqlite/` and `postgresql/` migration files that touch only this plugin's tables. */
+  migrations?: string
+  /** Folder of Handlebars templates: pages at its top, partials under `partials/` (as `<plugin>/<name>`). */
+  views?: string
+  /** Message catalogue per language; keys are namespaced by the plugin name automatically. */
+  messages?: Record<string, Record<string, string>>
+  nav?: ManifestNavEntry[]
+  /** Events this plugin raises, with their kind and meaning. */
+  events?: Record<string, { kind: 'filter' | 'action'; description: string }>
+  /** Handlers for events declared by core or by plugins this one requires. */
+  on?: EventHandlers
+  commands?: CliCommand[]
+  register?(app: FastifyInstance, ctx: PluginContext<Static<C>>): Promise<void> | void
+}
+
+/** Identity for typing: `export default definePlugin({ … })`. */
+export function definePlugin<C extends TObject>(manifest: PluginManifest<C>): PluginManifest<C> {
+  return manifest
+}
+
+/** The data part of a manifest, checked before any plugin code runs. */
+export const manifestShape = Type.Object({
+  name: Type.String({ pattern: '^[a-z][a-z0-9-]{1,39}$' }),
+  version: Type.String({ pattern: '^\\d+\\.\\d+\\.\\d+(-[0-9A-Za-z.-]+)?$' }),
+  api: Type.String({ minLength: 1 }),
+  description: Type.Optional(Type.String()),
+  requires: Type.Optional(Type.Array(Type.String())),
+  config: Type.Optional(Type.Object({ type: Type.Literal('object') })),
+  entities: Type.Optional(Type.Array(Type.Object({}))),
+  migrations: Type.Optional(Type.String()),
+  views: Type.Optional(Type.String()),
+  messages: Type.Optional(Type.Record(Type.String(), Type.Record(Type.String(), Type.String()))),
+  nav: Type.Optional(
+    Type.Array(
+      Type.Object({
+        label: Type.String(),
+        href: Type.String({ pattern: '^/' }),
+        roles: Type.Optional(Type.Array(Type.String())),
+        order: Type.Optional(Type.Number())
+      })
+    )
+  ),
+  events: Type.Optional(
+    Type.Record(
+      Type.String(),
+      Type.Object({ kind: Type.Union([Type.Literal('filter'), Type.Literal('action')]), description: Type.String() })
+    )
+  ),
+  on: Type.Optional(Type.Object({ filters: Type.Optional(Type.Object({})), actions: Type.Optional(Type.Object({})) })),
+  commands: Type.Optional(
+    Type.Array(Type.Object({ name: Type.String({ pattern: '^[a-z][a-z0-9:-]*$' }), description: Type.String() }))
+  )
+})

@@ -1,0 +1,51 @@
+import { timingSafeEqual } from 'node:crypto'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client'
+import { ForbiddenError } from '../errors.js'
+import { addressMatcher } from './net.js'
+
+export interface MetricsOptions {
+  token?: string
+  allow: string
+}
+
+function hasToken(request: FastifyRequest, token: string | undefined): boolean {
+  const header = request.headers.authorization ?? ''
+  if (!token || !header.startsWith('Bearer ')) return false
+  const given = Buffer.from(header.slice(7))
+  const expected = Buffer.from(token)
+  return given.length === expected.length && timingSafeEqual(given, expected)
+}
+
+/**
+ * Prometheus metrics on a registry of this app's own (two apps in one process never share one):
+ * requests and their latency by route, plus the process's default metrics.
+ */
+export function registerMetrics(app: FastifyInstance, options: MetricsOptions): Registry {
+  const registry = new Registry()
+  collectDefaultMetrics({ register: registry, prefix: 'kaiku_' })
+  const labelNames = ['method', 'route', 'status_code'] as const
+  const requests = new Counter({ name: 'kaiku_http_requests_total', help: 'HTTP requests answered', labelNames, registers: [registry] })
+  const latency = new Histogram({
+    name: 'kaiku_http_request_duration_seconds',
+    help: 'Time to answer HTTP requests',
+    labelNames,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry]
+  })
+  const allowed = addressMatcher(options.allow)
+
+  app.addHook('onResponse', async (request, reply) => {
+    // Unmatched URLs share one label so that scanners cannot blow up the series count.
+    const route = request.routeOptions.url ?? 'unmatched'
+    const labels = { method: request.method, route, status_code: String(reply.statusCode) }
+    requests.inc(labels)
+    latency.observe(labels, reply.elapsedTime / 1000)
+  })
+
+  app.get('/metrics', { config: { operational: true } }, async (request, reply) => {
+    if (!hasToken(request, options.token) && !allowed(request.ip)) throw new ForbiddenError('metrics are not open to this address')
+    return reply.type(registry.contentType).send(await registry.metrics())
+  })
+  return registry
+}

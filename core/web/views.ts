@@ -1,0 +1,153 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import Handlebars from 'handlebars'
+import fastifyView from '@fastify/view'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { EventBus } from '../events/bus.js'
+import type { ManifestNavEntry } from '../host/manifest.js'
+import type { MessageCatalogue } from './i18n.js'
+
+export interface ViewOwner {
+  /** 'core' or a plugin name: the namespace of its pages and partials. */
+  name: string
+  folder: string
+}
+
+export interface PageOptions {
+  /** Message key or plain text for the document title. */
+  title?: string
+  status?: number
+}
+
+export interface FlashMessage {
+  kind: 'success' | 'info' | 'error'
+  text: string
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Who is looking: set by an identity plugin; null for anonymous visitors. */
+    viewer: { id: string; name: string; roles: string[] } | null
+    locale: string
+    /** Queue a message for the next page this visitor sees (it lives in the session). */
+    flash(kind: FlashMessage['kind'], text: string): void
+  }
+  interface FastifyReply {
+    /** Renders `<owner>/<page>` inside the shared layout with navigation, flash and CSP nonce. */
+    page(view: string, data?: Record<string, unknown>, options?: PageOptions): Promise<FastifyReply>
+  }
+}
+
+interface NavRecord extends ManifestNavEntry {
+  owner: string
+}
+
+export interface ViewsOptions {
+  owners: ViewOwner[]
+  layoutFile: string
+  catalogue: MessageCatalogue
+  cache: boolean
+  bus: EventBus
+  nav: NavRecord[]
+  appName: string
+}
+
+function registerPartials(hbs: typeof Handlebars, owner: ViewOwner): void {
+  const folder = join(owner.folder, 'partials')
+  if (!existsSync(folder)) return
+  for (const file of readdirSync(folder).filter((name) => name.endsWith('.hbs'))) {
+    hbs.registerPartial(`${owner.name}/${file.slice(0, -4)}`, readFileSync(join(folder, file), 'utf8'))
+  }
+}
+
+function registerHelpers(hbs: typeof Handlebars, catalogue: MessageCatalogue): void {
+  hbs.registerHelper('t', function (this: unknown, key: string, options: Handlebars.HelperOptions) {
+    const locale = (options.data?.root as { locale?: string } | undefined)?.locale ?? catalogue.fallback
+    return catalogue.t(locale, key, options.hash as Record<string, unknown>)
+  })
+  hbs.registerHelper('eq', (a: unknown, b: unknown) => a === b)
+}
+
+export function navFor(nav: NavRecord[], request: FastifyRequest, catalogue: MessageCatalogue) {
+  const roles = request.viewer?.roles ?? []
+  const path = request.url.split('?')[0]
+  return nav
+    .filter((entry) => !entry.roles || entry.roles.some((role) => roles.includes(role)))
+    .sort((a, b) => (a.order ?? 500) - (b.order ?? 500))
+    .map((entry) => ({
+      label: catalogue.t(request.locale, entry.owner === 'core' ? entry.label : `${entry.owner}.${entry.label}`),
+      href: entry.href,
+      active: path === entry.href || (entry.href !== '/' && path.startsWith(entry.href + '/'))
+    }))
+}
+
+function takeFlash(request: FastifyRequest): FlashMessage[] {
+  const session = request.session as { get?: (key: string) => unknown; set?: (key: string, value: unknown) => void } | undefined
+  const messages = session?.get?.('flash') as FlashMessage[] | undefined
+  if (!messages || messages.length === 0) return []
+  session!.set!('flash', undefined)
+  return messages
+}
+
+/**
+ * Server-rendered pages: one Handlebars instance per app (never a module singleton), page and
+ * partial namespaces per owner so two plugins' `form` partials never overwrite each other.
+ */
+export async function registerViews(app: FastifyInstance, options: ViewsOptions): Promise<void> {
+  const hbs = Handlebars.create()
+  registerHelpers(hbs, options.catalogue)
+  for (const owner of options.owners) registerPartials(hbs, owner)
+  const folders = new Map(options.owners.map((owner) => [owner.name, owner.folder]))
+
+  await app.register(fastifyView, {
+    engine: { handlebars: hbs },
+    root: '/',
+    production: options.cache,
+    includeViewExtension: false
+  })
+
+  app.decorateRequest('viewer', null)
+  app.decorateRequest('locale', options.catalogue.fallback)
+  app.decorateRequest('flash', function (this: FastifyRequest, kind: FlashMessage['kind'], text: string) {
+    const messages = (this.session.get('flash' as never) as FlashMessage[] | undefined) ?? []
+    this.session.set('flash' as never, [...messages, { kind, text }] as never)
+  })
+
+  app.decorateReply(
+    'page',
+    async function (this: FastifyReply, view: string, data: Record<string, unknown> = {}, pageOptions: PageOptions = {}) {
+      const request = this.request
+      const [owner, ...rest] = view.split('/')
+      const folder = folders.get(owner)
+      if (!folder || rest.length === 0) throw new Error(`unknown view '${view}'`)
+      const file = join(folder, `${rest.join('/')}.hbs`)
+      const roles = request.viewer?.roles ?? []
+      const nav = await options.bus.filter('nav.entries', navFor(options.nav, request, options.catalogue), {
+        path: request.url.split('?')[0],
+        roles
+      })
+      const reply = this
+      const title = pageOptions.title ? options.catalogue.t(request.locale, pageOptions.title) : undefined
+      const locals = {
+        ...data,
+        locale: request.locale,
+        appName: options.appName,
+        title,
+        nav,
+        flash: takeFlash(request),
+        viewer: request.viewer,
+        requestId: request.id,
+        nonce: (reply as { cspNonce?: { script: string; style: string } }).cspNonce,
+        // A getter, so only pages that show a form create a CSRF secret (and with it a session).
+        csrf: {
+          get token() {
+            return reply.generateCsrf()
+          }
+        }
+      }
+      if (pageOptions.status) this.code(pageOptions.status)
+      this.type('text/html; charset=utf-8')
+      return this.view(file, locals, { layout: options.layoutFile })
+    }
+  )
+}

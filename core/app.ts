@@ -160,6 +160,15 @@ export async function buildApp(loaded: LoadedConfig, options: BuildOptions = {})
       return RequestContext.getEntityManager() ?? orm.em
     }
   })
+  // While closing, answers in flight end their keep-alive connections, so shutdown never waits on
+  // an idle client socket.
+  let closing = false
+  app.addHook('preClose', async () => {
+    closing = true
+  })
+  app.addHook('onSend', async (request, reply) => {
+    if (closing) reply.header('connection', 'close')
+  })
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id)
     request.locale = catalogue.negotiate(request.headers['accept-language'], config.locale)

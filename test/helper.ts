@@ -95,3 +95,6 @@ export function sessionCookie(response: LightMyRequestResponse): string {
 }
 
 export const html = { accept: 'text/html,application/xhtml+xml' }
+
+/** `node --import <this>` runs TypeScript sources in a child process, whatever its working directory. */
+export const tsxLoader = import.meta.resolve('tsx')

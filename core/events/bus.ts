@@ -55,7 +55,8 @@ function rootTransaction(transaction: object): object {
   for (;;) {
     const link = Object.getOwnPropertySymbols(current).find((symbol) => symbol.description === 'parentTransaction')
     const parent = link ? current[link] : undefined
-    if (!parent || typeof parent !== 'object') return current
+    // Knex transactions are callable objects, so a parent may be a function.
+    if (!parent || (typeof parent !== 'object' && typeof parent !== 'function')) return current
     current = parent as Record<symbol, unknown>
   }
 }

@@ -41,7 +41,7 @@ async function respond(
 ) {
   const message = catalogue.t(request.locale, errorCodes[code].message)
   if (!wantsHtml(request)) {
-    return reply.code(status).type('application/json; charset=utf-8').send({ statusCode: status, code, message, detail })
+    return reply.code(status).type('application/json; charset=utf-8').send({ statusCode: status, code, message, detail, requestId: request.id })
   }
   try {
     return await reply.page('core/error', { status, code, message, detail }, { title: 'core.error.title', status })

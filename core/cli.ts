@@ -144,6 +144,11 @@ export async function runCli(argv: string[], given: CliIo): Promise<number> {
 }
 
 export async function main(): Promise<void> {
+  // `kaiku help | head` closes the pipe early; that is not an error.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0)
+    throw error
+  })
   const code = await runCli(process.argv.slice(2), {
     out: (line) => process.stdout.write(line + '\n'),
     err: (line) => process.stderr.write(line + '\n'),

@@ -11,6 +11,8 @@ import { createOrm, dialectOf, type Dialect } from './db/orm.js'
 import { loadMigrations, migrate } from './db/migrations.js'
 import { coreEntities } from './db/entities.js'
 import { NotFoundError } from './errors.js'
+import { createJobSystem, type JobSystem } from './jobs/system.js'
+import { MAIL_JOB, Mailer } from './mail/mailer.js'
 import { EventBus } from './events/bus.js'
 import coreMessages from './messages/en.js'
 import { createContext, type PluginContext, type SetupProvider } from './host/context.js'
@@ -20,6 +22,7 @@ import type { CliCommand, ManifestNavEntry } from './host/manifest.js'
 import { projectRoot } from './paths.js'
 import { registerHealth } from './ops/health.js'
 import { registerMetrics } from './ops/metrics.js'
+import { OPERATOR_ROLE, registerOperatorPages } from './ops/operator.js'
 import { registerErrorHandling } from './web/errors.js'
 import { MessageCatalogue } from './web/i18n.js'
 import { registerSecurity } from './web/security.js'
@@ -37,6 +40,8 @@ export interface KaikuHost {
   contexts: Map<string, PluginContext>
   commands: { owner: string; command: CliCommand }[]
   migrations: string[]
+  jobs: JobSystem
+  mailer: Mailer
 }
 
 declare module 'fastify' {
@@ -102,10 +107,6 @@ export async function buildApp(loaded: LoadedConfig, options: BuildOptions = {})
     log: app.log,
     cwd
   })
-  app.addHook('onClose', async () => {
-    await bus.idle()
-    await orm.close(true)
-  })
   const migrationNames = (orm.config.get('migrations').migrationsList ?? []).map((m) => (m as { name: string }).name)
   if (options.migrate !== false) {
     const applied = await migrate(orm, dialect)
@@ -118,11 +119,45 @@ export async function buildApp(loaded: LoadedConfig, options: BuildOptions = {})
     for (const [locale, entries] of Object.entries(manifest.messages ?? {})) catalogue.add(locale, entries, manifest.name)
   }
 
-  const nav: (ManifestNavEntry & { owner: string })[] = plugins.flatMap(({ manifest }) =>
-    (manifest.nav ?? []).map((entry) => ({ ...entry, owner: manifest.name }))
-  )
+  const nav: (ManifestNavEntry & { owner: string })[] = [
+    { owner: 'core', label: 'core.nav.operatorJobs', href: '/operator/jobs', roles: [OPERATOR_ROLE], order: 900 },
+    { owner: 'core', label: 'core.nav.operatorMail', href: '/operator/mail', roles: [OPERATOR_ROLE], order: 910 },
+    ...plugins.flatMap(({ manifest }) => (manifest.nav ?? []).map((entry) => ({ ...entry, owner: manifest.name })))
+  ]
   let setupProvider: SetupProvider | undefined
   const contexts = new Map<string, PluginContext>()
+  let mailer: Mailer | undefined
+  const jobs = createJobSystem({
+    orm,
+    dialect,
+    log: app.log,
+    config,
+    plugins,
+    coreJobs: { [MAIL_JOB]: { transactional: false, handler: (payload, tools) => mailer!.deliver(payload, tools) } },
+    contextOf: (owner) => contexts.get(owner)
+  })
+  mailer = new Mailer({
+    queue: jobs.queue,
+    bus,
+    catalogue,
+    log: app.log,
+    from: config.mailFrom,
+    smtpUrl: config.smtpUrl,
+    folders: new Map([
+      ['core', join(projectRoot, 'views', 'mail')],
+      ...plugins.filter((p) => p.manifest.mail).map((p) => [p.manifest.name, p.manifest.mail!] as [string, string])
+    ]),
+    layoutFolder: join(projectRoot, 'views', 'mail', 'layouts'),
+    defaultLocale: config.locale
+  })
+  const sendMail = mailer.send.bind(mailer)
+  // One close hook, so the order is explicit: jobs in hand first, then events, then the database.
+  app.addHook('onClose', async () => {
+    await jobs.worker.stop(config.shutdownTimeout)
+    mailer!.close()
+    await bus.idle()
+    await orm.close(true)
+  })
   for (const { manifest, config: pluginConfig } of plugins) {
     contexts.set(
       manifest.name,
@@ -136,7 +171,9 @@ export async function buildApp(loaded: LoadedConfig, options: BuildOptions = {})
           if (setupProvider) throw new PluginError(owner, 'another plugin already provides the first-run setup')
           setupProvider = provider
         },
-        t: (locale, key, params) => catalogue.t(locale, key, params)
+        t: (locale, key, params) => catalogue.t(locale, key, params),
+        jobs: { enqueue: (em, name, payload, opts) => jobs.queue.enqueue(em, name, payload, opts), provideScopes: (provider) => jobs.scheduler.setScopes(provider) },
+        mail: { send: sendMail }
       })
     )
   }
@@ -151,7 +188,9 @@ export async function buildApp(loaded: LoadedConfig, options: BuildOptions = {})
     plugins,
     contexts,
     commands: plugins.flatMap(({ manifest }) => (manifest.commands ?? []).map((command) => ({ owner: manifest.name, command }))),
-    migrations: migrationNames
+    migrations: migrationNames,
+    jobs,
+    mailer
   })
 
   // Every request, POST included, runs in its own ORM context: no global EntityManager in routes.
@@ -201,6 +240,7 @@ export async function buildApp(loaded: LoadedConfig, options: BuildOptions = {})
   registerSetupGate(app, { orm, provider: () => setupProvider })
   registerHealth(app, orm, migrationNames)
   registerMetrics(app, { token: config.metricsToken, allow: config.metricsAllow })
+  registerOperatorPages(app, jobs.queue, mailer)
 
   for (const { manifest } of plugins) {
     if (!manifest.register) continue

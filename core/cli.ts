@@ -7,6 +7,7 @@ import { createMigration } from './db/migration-create.js'
 import { migrate, pendingMigrations } from './db/migrations.js'
 import { coreEntities } from './db/entities.js'
 import { projectRoot } from './paths.js'
+import { MailRecord } from './mail/mail.entity.js'
 import { builtInPlugins, discoverPlugins, PluginError } from './host/discover.js'
 import { preparePlugins } from './host/prepare.js'
 
@@ -25,7 +26,13 @@ const coreCommands: { name: string; usage: string; description: string }[] = [
     name: 'migrate',
     usage: 'kaiku migrate --create OWNER LABEL',
     description: "For developers: write a migration of OWNER's (core or a plugin) entity changes, for this database's dialect."
-  }
+  },
+  { name: 'worker', usage: 'kaiku worker', description: 'Run job workers only (no web server), until SIGTERM or SIGINT.' },
+  { name: 'jobs', usage: 'kaiku jobs list [--status S]', description: 'List jobs (queued, running, done or dead) with their errors.' },
+  { name: 'jobs', usage: 'kaiku jobs retry|discard ID', description: 'Retry a dead job, or discard a dead or waiting one.' },
+  { name: 'mail', usage: 'kaiku mail list [--limit N]', description: 'List recent mail with its delivery status (the local mailbox without SMTP).' },
+  { name: 'mail', usage: 'kaiku mail show ID', description: 'Print one message, e.g. to follow a magic link from the local mailbox.' },
+  { name: 'mail', usage: 'kaiku mail test --to ADDRESS', description: 'Send a test message through the configured SMTP server and report the result.' }
 ]
 
 function printConfig(loaded: LoadedConfig, rows: SettingRow[], io: CliIo): void {
@@ -95,6 +102,88 @@ async function commandMigrate(args: string[], io: CliIo): Promise<number> {
   }
 }
 
+async function commandWorker(io: CliIo): Promise<number> {
+  const app = await buildApp(loadConfig(io.env, io.cwd), { env: io.env, cwd: io.cwd })
+  await app.ready()
+  app.kaiku.jobs.worker.start()
+  io.out(`worker ${app.kaiku.jobs.worker.id} running; stop it with SIGTERM or SIGINT`)
+  await new Promise<void>((resolve) => {
+    process.once('SIGTERM', resolve)
+    process.once('SIGINT', resolve)
+  })
+  await app.close()
+  io.out('worker stopped')
+  return 0
+}
+
+type App = Awaited<ReturnType<typeof buildApp>>
+const option = (args: string[], flag: string) => {
+  const index = args.indexOf(flag)
+  return index >= 0 ? args[index + 1] : undefined
+}
+
+async function commandJobs(app: App, args: string[], io: CliIo): Promise<number> {
+  const { queue } = app.kaiku.jobs
+  const em = app.kaiku.orm.em.fork()
+  const [action, id] = args
+  if (action === 'retry' || action === 'discard') {
+    if (!id) {
+      io.err(`kaiku: usage: kaiku jobs ${action} ID`)
+      return 2
+    }
+    const changed = action === 'retry' ? await queue.retry(em, id) : await queue.discard(em, id)
+    io.out(changed ? `${action === 'retry' ? 'retrying' : 'discarded'} ${id}` : `no ${action === 'retry' ? 'dead' : 'dead or waiting'} job ${id}`)
+    return changed ? 0 : 1
+  }
+  const status = option(args, '--status')
+  if (status && !['queued', 'running', 'done', 'dead'].includes(status)) {
+    io.err('kaiku: --status takes queued, running, done or dead')
+    return 2
+  }
+  for (const job of await queue.list(em, status as never)) {
+    io.out(`${job.id}  ${job.status.padEnd(7)}  ${job.name}  attempts ${job.attempts}/${job.maxAttempts}  run at ${job.runAt.toISOString()}${job.lastError ? `  error: ${job.lastError}` : ''}`)
+  }
+  return 0
+}
+
+async function commandMail(app: App, args: string[], io: CliIo): Promise<number> {
+  const { mailer } = app.kaiku
+  const em = app.kaiku.orm.em.fork()
+  const [action] = args
+  if (action === 'test') {
+    const to = option(args, '--to')
+    if (!to) {
+      io.err('kaiku: usage: kaiku mail test --to ADDRESS')
+      return 2
+    }
+    try {
+      io.out(`sent to ${to}: ${await mailer.sendNow(to, 'core/test')}`)
+      return 0
+    } catch (error) {
+      io.err(`kaiku: mail test failed: ${(error as Error).message}`)
+      return 1
+    }
+  }
+  if (action === 'show') {
+    const mail = await em.findOne(MailRecord, { id: args[1] ?? '' })
+    if (!mail) {
+      io.err(`kaiku: no mail ${args[1] ?? ''}`)
+      return 1
+    }
+    io.out(`To: ${mail.recipient}\nFrom: ${mail.sender}\nSubject: ${mail.subject}\nStatus: ${mail.status}\n\n${mail.text}`)
+    return 0
+  }
+  if (action !== 'list') {
+    io.err('kaiku: usage: kaiku mail list|show|test')
+    return 2
+  }
+  const limit = Number(option(args, '--limit') ?? 50)
+  const mail = await em.find(MailRecord, {}, { orderBy: { createdAt: 'desc' }, limit: Number.isInteger(limit) && limit > 0 ? limit : 50 })
+  io.out(`transport: ${mailer.transportName}`)
+  for (const m of mail) io.out(`${m.id}  ${m.createdAt.toISOString()}  ${m.status.padEnd(8)}  ${m.recipient}  ${m.subject}`)
+  return 0
+}
+
 async function help(io: CliIo): Promise<number> {
   io.out('Usage: kaiku <command> [options]\n')
   for (const command of coreCommands) io.out(`  ${command.usage.padEnd(34)} ${command.description}`)
@@ -121,6 +210,15 @@ export async function runCli(argv: string[], given: CliIo): Promise<number> {
     if (name === 'help' || name === '--help' || name === '-h') return await help(io)
     if (name === 'config') return await commandConfig(args, io)
     if (name === 'migrate') return await commandMigrate(args, io)
+    if (name === 'worker') return await commandWorker(io)
+    if (name === 'jobs' || name === 'mail') {
+      const app = await buildApp(loadConfig(io.env, io.cwd), { env: io.env, cwd: io.cwd })
+      try {
+        return name === 'jobs' ? await commandJobs(app, args, io) : await commandMail(app, args, io)
+      } finally {
+        await app.close()
+      }
+    }
     const app = await buildApp(loadConfig(io.env, io.cwd), { env: io.env, cwd: io.cwd })
     try {
       const found = app.kaiku.commands.find(({ command }) => command.name === name)

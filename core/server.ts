@@ -12,6 +12,7 @@ async function start(): Promise<void> {
     const loaded = loadConfig()
     app = await buildApp(loaded)
     await app.listen({ port: loaded.config.port, host: loaded.config.host })
+    if (loaded.config.worker === 'on') app.kaiku.jobs.worker.start()
   } catch (error) {
     if (error instanceof ConfigError || error instanceof PluginError) {
       process.stderr.write(`kaiku: ${error.message}\n`)

@@ -98,3 +98,6 @@ export const html = { accept: 'text/html,application/xhtml+xml' }
 
 /** `node --import <this>` runs TypeScript sources in a child process, whatever its working directory. */
 export const tsxLoader = import.meta.resolve('tsx')
+
+/** Core's migrations, in the order they apply. */
+export const coreMigrations = ['core/20261129000000-init', 'core/20261129010000-jobs-and-mail']

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { Value } from '@sinclair/typebox/value'
 import type { TSchema, TObject } from '@sinclair/typebox'
+import { isTimeZone } from '../jobs/schedule.js'
 import { configSchema, settings, type KaikuConfig } from './schema.js'
 
 /** Raised when configuration is wrong; each line names the setting, the problem and what is expected. */
@@ -128,6 +129,9 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): LoadedC
     if (!known.some((setting) => setting.key === key)) sources.push({ key, label: file, raw: fileSettings[key] })
   }
   const { value, problems } = validateSettings<KaikuConfig>(configSchema, sources)
+  if (value.timeZone && !isTimeZone(value.timeZone)) {
+    problems.push(`KAIKU_TIMEZONE: '${value.timeZone}' is not valid; expected an IANA time zone such as Europe/Helsinki`)
+  }
   if (problems.length > 0) throw new ConfigError(problems)
   return {
     config: value,

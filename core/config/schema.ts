@@ -150,6 +150,43 @@ export const configSchema = Type.Object(
       }),
       'KAIKU_VIEW_CACHE'
     ),
+    worker: setting(
+      Type.Union([Type.Literal('on'), Type.Literal('off')], {
+        default: 'on',
+        description: 'Run job workers inside the web process; off when `kaiku worker` runs them elsewhere.'
+      }),
+      'KAIKU_WORKER'
+    ),
+    workerConcurrency: setting(
+      Type.Integer({ minimum: 1, maximum: 64, default: 4, description: 'Jobs one worker runs at the same time.' }),
+      'KAIKU_WORKER_CONCURRENCY'
+    ),
+    workerPollMs: setting(
+      Type.Integer({ minimum: 10, maximum: 60000, default: 1000, description: 'Milliseconds an idle worker waits before looking for due jobs again.' }),
+      'KAIKU_WORKER_POLL_MS'
+    ),
+    jobLeaseMs: setting(
+      Type.Integer({
+        minimum: 200,
+        maximum: 3600000,
+        default: 60000,
+        description: 'How long a claimed job stays with its worker without a heartbeat; after that another worker may run it.'
+      }),
+      'KAIKU_JOB_LEASE_MS'
+    ),
+    jobMaxAttempts: setting(
+      Type.Integer({ minimum: 1, maximum: 100, default: 5, description: 'Attempts before a failing job is dead-lettered (a job may ask for another number).' }),
+      'KAIKU_JOB_MAX_ATTEMPTS'
+    ),
+    jobBackoffMs: setting(
+      Type.Integer({ minimum: 1, maximum: 3600000, default: 30000, description: 'Delay before the first retry; each further retry waits twice as long (at most an hour).' }),
+      'KAIKU_JOB_BACKOFF_MS'
+    ),
+    timeZone: setting(
+      Type.String({ minLength: 1, default: 'UTC', description: 'Time zone of recurring jobs that belong to no tenant, e.g. Europe/Helsinki.' }),
+      'KAIKU_TIMEZONE',
+      { expected: 'an IANA time zone such as Europe/Helsinki' }
+    ),
     locale: setting(
       Type.String({
         pattern: '^[a-z]{2}(-[A-Z]{2})?$',

@@ -8,6 +8,8 @@ import type { FastifyBaseLogger } from 'fastify'
 export interface KaikuFilters {
   /** The navigation entries of a page, after role filtering; handlers may add, remove or reorder. */
   'nav.entries': { value: NavItem[]; context: { path: string; roles: readonly string[] } }
+  /** The name and colour a mail is dressed in; a tenancy plugin gives each tenant its own. */
+  'mail.brand': { value: { name: string; colour: string }; context: { template: string; tenant?: string } }
 }
 
 /** Action events: handlers are told after the causing transaction commits; their errors are logged. */
@@ -41,6 +43,7 @@ export type ActionHandler<N extends ActionName> = (payload: KaikuActions[N]) => 
 
 export const coreEvents: Record<string, Omit<EventDeclaration, 'owner'>> = {
   'nav.entries': { kind: 'filter', description: 'Navigation entries shown to the current viewer.' },
+  'mail.brand': { kind: 'filter', description: 'Name and colour of the mail layout for one message.' },
   'app.ready': { kind: 'action', description: 'Every plugin is registered; the app is about to serve.' }
 }
 

@@ -3,6 +3,9 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { ActionName, FilterName, KaikuActions, KaikuFilters } from '../events/bus.js'
 import type { EventBus } from '../events/bus.js'
 import type { Dialect } from '../db/orm.js'
+import type { EnqueueOptions } from '../jobs/queue.js'
+import type { ScheduleScope } from '../jobs/scheduler.js'
+import type { MailMessage } from '../mail/mailer.js'
 import { PLUGIN_API_VERSION, type ManifestNavEntry } from './manifest.js'
 
 /** A plugin that offers the first-run setup (the tenancy plugin does) tells core when it is done. */
@@ -36,6 +39,16 @@ export interface PluginContext<C = Record<string, unknown>> {
     ): Promise<KaikuFilters[N]['value']>
   }
   readonly nav: { add(entry: ManifestNavEntry): void }
+  readonly jobs: {
+    /** Writes a job with `em` (so inside the caller's transaction); a key makes it idempotent. */
+    enqueue(em: EntityManager, name: string, payload: unknown, options?: EnqueueOptions): Promise<{ id: string; created: boolean }>
+    /** For the plugin that knows tenants: per-tenant schedules then run in each tenant's time zone. */
+    provideScopes(provider: () => Promise<ScheduleScope[]>): void
+  }
+  readonly mail: {
+    /** Renders and queues a message in the caller's transaction; invalid input fails here, nothing queued. */
+    send(em: EntityManager, message: MailMessage): Promise<{ id: string; created: boolean }>
+  }
   readonly setup: { provide(provider: SetupProvider): void }
   /** Translate a message key for a locale (pages get the `t` helper instead). */
   t(locale: string, key: string, params?: Record<string, unknown>): string
@@ -47,6 +60,8 @@ export interface ContextParts {
   orm: MikroORM
   bus: EventBus
   addNav(owner: string, entry: ManifestNavEntry): void
+  jobs: PluginContext['jobs']
+  mail: PluginContext['mail']
   provideSetup(owner: string, provider: SetupProvider): void
   t: PluginContext['t']
 }
@@ -64,6 +79,8 @@ export function createContext(name: string, config: Record<string, unknown>, par
       filter: (event, value, context) => parts.bus.filter(event, value, context)
     },
     nav: { add: (entry) => parts.addNav(name, entry) },
+    jobs: parts.jobs,
+    mail: parts.mail,
     setup: { provide: (provider) => parts.provideSetup(name, provider) },
     t: parts.t
   } satisfies PluginContext)

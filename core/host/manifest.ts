@@ -3,6 +3,7 @@ import type { EntitySchema } from '@mikro-orm/core'
 import type { FastifyInstance } from 'fastify'
 import type { ActionName, FilterName, KaikuActions, KaikuFilters } from '../events/bus.js'
 import type { PluginContext } from './context.js'
+import type { JobDefinition, ScheduleDefinition } from '../jobs/queue.js'
 
 /** The version of the plugin API that this core provides; manifests name a semver range of it. */
 export const PLUGIN_API_VERSION = '1.0.0'
@@ -58,6 +59,12 @@ export interface PluginManifest<C extends TObject = TObject> {
   /** Handlers for events declared by core or by plugins this one requires. */
   on?: EventHandlers
   commands?: CliCommand[]
+  /** Durable jobs by name (`<plugin>.<job>`); handlers get the plugin's ctx as `tools.ctx`. */
+  jobs?: Record<string, JobDefinition<any, PluginContext<Static<C>>>>
+  /** Recurring jobs: every N minutes, daily at a time or weekly, in the tenant's (or server's) time zone. */
+  schedules?: ScheduleDefinition[]
+  /** Folder of mail templates: `<name>.subject.hbs`, `<name>.html.hbs`, `<name>.text.hbs`, used as `<plugin>/<name>`. */
+  mail?: string
   register?(app: FastifyInstance, ctx: PluginContext<Static<C>>): Promise<void> | void
 }
 
@@ -97,5 +104,17 @@ export const manifestShape = Type.Object({
   on: Type.Optional(Type.Object({ filters: Type.Optional(Type.Object({})), actions: Type.Optional(Type.Object({})) })),
   commands: Type.Optional(
     Type.Array(Type.Object({ name: Type.String({ pattern: '^[a-z][a-z0-9:-]*$' }), description: Type.String() }))
-  )
+  ),
+  jobs: Type.Optional(Type.Record(Type.String({ pattern: '^[a-z][a-z0-9-]*\\.[a-zA-Z0-9.-]+$' }), Type.Object({}))),
+  schedules: Type.Optional(
+    Type.Array(
+      Type.Object({
+        name: Type.String({ pattern: '^[a-z][a-z0-9-]*\\.[a-zA-Z0-9.-]+$' }),
+        job: Type.String(),
+        spec: Type.Object({}),
+        payload: Type.Optional(Type.Object({}))
+      })
+    )
+  ),
+  mail: Type.Optional(Type.String())
 })

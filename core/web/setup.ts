@@ -34,7 +34,7 @@ export interface SetupPageOptions {
 
 /** Core's stand-in for the setup form, served only while no plugin provides one. */
 export function registerSetupPage(app: FastifyInstance, options: SetupPageOptions): void {
-  const driver = (options.orm.config.get('driver')?.name ?? 'unknown').replace(/Driver$/, '')
+  const driver = options.orm.config.get('driver')?.name === 'SqliteDriver' ? 'SQLite' : 'PostgreSQL'
   app.get('/setup', async (request, reply) =>
     reply.page('core/setup', { plugins: options.plugins, migrations: options.migrations, database: driver }, { title: 'core.setup.title' })
   )

@@ -66,6 +66,12 @@ function registerHelpers(hbs: typeof Handlebars, catalogue: MessageCatalogue): v
     return catalogue.t(locale, key, options.hash as Record<string, unknown>)
   })
   hbs.registerHelper('eq', (a: unknown, b: unknown) => a === b)
+  // Times are shown in UTC, unambiguous for operators in any zone; feature pages format their own.
+  hbs.registerHelper('datetime', (value: unknown) => {
+    if (!(value instanceof Date) && typeof value !== 'number' && typeof value !== 'string') return ''
+    const date = new Date(value)
+    return Number.isNaN(date.getTime()) ? '' : `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`
+  })
 }
 
 export function navFor(nav: NavRecord[], request: FastifyRequest, catalogue: MessageCatalogue) {

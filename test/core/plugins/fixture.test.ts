@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import t from 'tap'
 import { runCli } from '../../../core/cli.js'
-import { build, fixturePlugin, formToken, html, repoRoot, testEnv } from '../../helper.js'
+import { build, coreMigrations, fixturePlugin, formToken, html, repoRoot, testEnv } from '../../helper.js'
 
 const withFixture = { plugins: [fixturePlugin()] }
 
@@ -35,7 +35,7 @@ t.test("the plugin's entity has its own migration, applied at start", async (t) 
   const applied = await app.kaiku.orm.em.fork().getConnection().execute('select name from kaiku_migrations order by id')
   t.same(
     applied.map((row: { name: string }) => row.name),
-    ['core/20261129000000-init', 'fixture/20261129000000-notes']
+    [...coreMigrations, 'fixture/20261129000000-notes']
   )
   const form = await app.inject({ url: '/fixture', headers: html })
   const { token, cookie } = formToken(form)

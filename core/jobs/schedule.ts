@@ -1,0 +1,104 @@
+/**
+ * When recurring work is due, computed in a time zone (a tenant's, or the server's default) without a
+ * date library: Intl tells the offset of a zone at an instant, and we solve for local wall-clock times.
+ */
+export type ScheduleSpec =
+  | { every: { minutes: number } }
+  | { daily: string }
+  | { weekly: { day: Weekday; at: string } }
+
+export type Weekday = 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun'
+
+const WEEKDAYS: Weekday[] = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat']
+const MINUTE = 60_000
+const DAY = 24 * 60 * MINUTE
+
+interface LocalParts {
+  year: number
+  month: number
+  day: number
+  hour: number
+  minute: number
+  weekday: number
+}
+
+function localParts(instant: number, timeZone: string): LocalParts {
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: 'numeric',
+    day: 'numeric',
+    hour: 'numeric',
+    minute: 'numeric',
+    weekday: 'short'
+  }).formatToParts(new Date(instant))
+  const get = (type: string) => parts.find((part) => part.type === type)!.value
+  return {
+    year: Number(get('year')),
+    month: Number(get('month')),
+    day: Number(get('day')),
+    hour: Number(get('hour')),
+    minute: Number(get('minute')),
+    weekday: WEEKDAYS.indexOf(get('weekday').toLowerCase().slice(0, 3) as Weekday)
+  }
+}
+
+/** The instant at which the wall clock in `timeZone` shows the given local date and time. */
+export function zonedInstant(year: number, month: number, day: number, hour: number, minute: number, timeZone: string): number {
+  const wanted = Date.UTC(year, month - 1, day, hour, minute)
+  let guess = wanted
+  // Two corrections settle the offset, including across a daylight-saving change.
+  for (let i = 0; i < 2; i++) {
+    const seen = localParts(guess, timeZone)
+    const shown = Date.UTC(seen.year, seen.month - 1, seen.day, seen.hour, seen.minute)
+    guess += wanted - shown
+  }
+  return guess
+}
+
+export function isTimeZone(timeZone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone })
+    return true
+  } catch {
+    return false
+  }
+}
+
+const parseTime = (text: string): [number, number] => {
+  const match = /^([01]\d|2[0-3]):([0-5]\d)$/.exec(text)
+  if (!match) throw new Error(`'${text}' is not a time of day (HH:MM)`)
+  return [Number(match[1]), Number(match[2])]
+}
+
+export function validateSpec(spec: ScheduleSpec): void {
+  if ('every' in spec) {
+    const minutes = spec.every.minutes
+    if (!Number.isInteger(minutes) || minutes < 1 || minutes > 24 * 60) throw new Error('every.minutes must be 1 to 1440')
+  } else if ('daily' in spec) {
+    parseTime(spec.daily)
+  } else if ('weekly' in spec) {
+    if (!WEEKDAYS.includes(spec.weekly.day)) throw new Error(`weekly.day must be one of ${WEEKDAYS.join(', ')}`)
+    parseTime(spec.weekly.at)
+  } else {
+    throw new Error('a schedule needs every, daily or weekly')
+  }
+}
+
+/** The first run strictly after `after`. Periods of `every` are aligned to the epoch, so all instances agree. */
+export function nextRun(spec: ScheduleSpec, after: Date, timeZone: string): Date {
+  const now = after.getTime()
+  if ('every' in spec) {
+    const period = spec.every.minutes * MINUTE
+    return new Date(Math.floor(now / period) * period + period)
+  }
+  const [hour, minute] = parseTime('daily' in spec ? spec.daily : spec.weekly.at)
+  for (let offset = 0; offset <= 8; offset++) {
+    const day = localParts(now + offset * DAY, timeZone)
+    if ('weekly' in spec && day.weekday !== WEEKDAYS.indexOf(spec.weekly.day)) continue
+    const candidate = zonedInstant(day.year, day.month, day.day, hour, minute, timeZone)
+    if (candidate > now) return new Date(candidate)
+  }
+  throw new Error(`no next run found after ${after.toISOString()} for ${JSON.stringify(spec)}`)
+}

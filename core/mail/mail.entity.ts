@@ -1,0 +1,30 @@
+import { defineEntity, type InferEntity } from '@mikro-orm/core'
+
+/** queued → sent (SMTP accepted it) or mailbox (no SMTP: kept for the operator); dead after the last try. */
+export type MailStatus = 'queued' | 'sent' | 'mailbox' | 'retrying' | 'dead'
+
+/** Every message Kaiku sends, rendered at enqueue time: the mail log and the local mailbox. */
+export const MailRecord = defineEntity({
+  name: 'MailRecord',
+  tableName: 'kaiku_mail',
+  indexes: [{ properties: ['status', 'createdAt'] }],
+  properties: (p) => ({
+    id: p.string().primary().length(36),
+    key: p.string().length(255).unique(),
+    messageId: p.string().length(255),
+    template: p.string().length(120),
+    recipient: p.string().length(254),
+    sender: p.string().length(320),
+    subject: p.string().length(998),
+    html: p.text(),
+    text: p.text(),
+    headers: p.text(),
+    status: p.string().length(16).$type<MailStatus>(),
+    attempts: p.integer(),
+    lastError: p.text().nullable(),
+    createdAt: p.datetime(),
+    sentAt: p.datetime().nullable()
+  })
+})
+
+export type MailRecordEntity = InferEntity<typeof MailRecord>

@@ -240,7 +240,6 @@ export async function buildApp(loaded: LoadedConfig, options: BuildOptions = {})
   registerSetupGate(app, { orm, provider: () => setupProvider })
   registerHealth(app, orm, migrationNames)
   registerMetrics(app, { token: config.metricsToken, allow: config.metricsAllow })
-  registerOperatorPages(app, jobs.queue, mailer)
 
   for (const { manifest } of plugins) {
     if (!manifest.register) continue
@@ -256,6 +255,8 @@ export async function buildApp(loaded: LoadedConfig, options: BuildOptions = {})
       throw new NotFoundError()
     })
   }
+  // After the plugins, so the identity plugin's hooks (who is the viewer?) run before these guards.
+  registerOperatorPages(app, jobs.queue, mailer)
   if (!setupProvider) registerSetupPage(app, { orm, plugins: plugins.map((p) => p.manifest.name), migrations: migrationNames.length })
 
   app.addHook('onReady', async () => bus.emit('app.ready', { plugins: plugins.map((p) => p.manifest.name) }))

@@ -1,10 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdirSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
+import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
-import { settings } from '../core/config/schema.js'
-import { repoRoot, testEnv, type BuildOptions, type TestLike } from './helper.js'
+import { repoRoot, type TestLike } from './helper.js'
+
+export { freePort, startServer, type RunningServer } from './processes.js'
 
 export const chromiumPath = '/usr/bin/chromium'
 export const screenshotDir = join(repoRoot, 'artifacts', 'screenshots')
@@ -13,104 +12,6 @@ export const viewports = {
   desktop: { width: 1280, height: 800 },
   phone: { width: 390, height: 844 }
 } as const
-
-export interface RunningServer {
-  /** Origin of the server, e.g. http://127.0.0.1:41234 (no trailing slash). */
-  url: string
-  child: ChildProcess
-}
-
-/** A TCP port nobody listens on right now, chosen by the kernel. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const probe = createServer()
-    probe.unref()
-    probe.once('error', reject)
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address()
-      const port = typeof address === 'object' && address ? address.port : 0
-      probe.close(() => resolvePort(port))
-    })
-  })
-}
-
-/**
- * The environment of the developer's shell must not reach the server under test: any Kaiku
- * setting (or plugin setting) there would make the test depend on who runs it.
- */
-function inheritedEnv(): Record<string, string> {
-  const kaikuNames = new Set(settings().map((setting) => setting.env))
-  const env: Record<string, string> = {}
-  for (const [name, value] of Object.entries(process.env)) {
-    if (value === undefined || kaikuNames.has(name) || name.startsWith('KAIKU_')) continue
-    env[name] = value
-  }
-  return env
-}
-
-async function waitForHealth(url: string, child: ChildProcess, output: () => string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  let exited: string | undefined
-  child.once('exit', (code, signal) => {
-    exited = `exited with ${signal ?? `code ${code}`}`
-  })
-  while (Date.now() < deadline) {
-    if (exited) throw new Error(`kaiku server ${exited} before answering /healthz:\n${output()}`)
-    try {
-      const response = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1000) })
-      if (response.status === 200) return
-    } catch {
-      // Not listening yet.
-    }
-    await new Promise((resolveWait) => setTimeout(resolveWait, 100))
-  }
-  throw new Error(`kaiku server did not answer /healthz within ${timeoutMs} ms:\n${output()}`)
-}
-
-/** SIGTERM for a graceful shutdown, then SIGKILL if it hangs. */
-async function stop(child: ChildProcess, graceMs = 10_000): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return
-  const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()))
-  child.kill('SIGTERM')
-  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs)
-  await exited
-  clearTimeout(timer)
-}
-
-/**
- * Starts the real server (`node --import tsx core/server.ts`) as a child process on a free port,
- * with its own database and data folder, and waits until /healthz answers. Stopped at teardown,
- * before the database and folder are removed (tap runs teardowns last-registered first).
- */
-export async function startServer(t: TestLike, options: Pick<BuildOptions, 'env' | 'plugins'> = {}): Promise<RunningServer> {
-  const port = await freePort()
-  const url = `http://127.0.0.1:${port}`
-  const { env, dir } = await testEnv(t, {
-    ...options,
-    env: { PORT: String(port), HOST: '127.0.0.1', KAIKU_PUBLIC_URL: url, ...options.env }
-  })
-  // An empty config file of its own, so a developer's config/kaiku.json never applies.
-  if (!env.KAIKU_CONFIG) {
-    env.KAIKU_CONFIG = join(dir, 'kaiku.json')
-    writeFileSync(env.KAIKU_CONFIG, '{}\n')
-  }
-
-  const child = spawn(process.execPath, ['--import', 'tsx', 'core/server.ts'], {
-    cwd: repoRoot,
-    env: { ...inheritedEnv(), ...env },
-    stdio: ['ignore', 'pipe', 'pipe']
-  })
-  let output = ''
-  const keep = (chunk: Buffer) => {
-    output = (output + chunk.toString('utf8')).slice(-20_000)
-  }
-  child.stdout!.on('data', keep)
-  child.stderr!.on('data', keep)
-  t.teardown(() => stop(child))
-
-  await waitForHealth(url, child, () => output, 60_000)
-  return { url, child }
-}
 
 /** Headless Debian Chromium driven by playwright-core; never a browser downloaded by playwright. */
 export async function launchBrowser(t: TestLike): Promise<Browser> {

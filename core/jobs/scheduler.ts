@@ -64,25 +64,28 @@ export class Scheduler {
       }
     }
     const value = dialect === 'sqlite' ? now.getTime() : now
-    const lock = dialect === 'postgresql' ? 'for update skip locked' : ''
-    return em.transactional(async (tx) => {
-      const due = await tx.getConnection().execute<DueRow[]>(`select id, next_run_at from kaiku_schedule where next_run_at <= ? ${lock}`, [value], 'all', tx.getTransactionContext())
-      let enqueued = 0
-      for (const row of due) {
-        const entry = zones.get(row.id)
-        if (!entry) continue
-        const periodStart = new Date(row.next_run_at)
-        const { created } = await queue.enqueue(
-          tx,
-          entry.definition.job,
-          { ...entry.definition.payload, scope: entry.scope.scope, scheduledFor: periodStart.toISOString() },
-          { key: `schedule:${row.id}:${periodStart.toISOString()}`, runAt: periodStart }
-        )
-        if (created) enqueued++
-        // Missed periods (the server was down) are not replayed one by one: the next run is the next future one.
-        await tx.nativeUpdate(ScheduleRecord, { id: row.id }, { nextRunAt: nextRun(entry.definition.spec, now, entry.scope.timeZone), lastRunAt: periodStart })
-      }
-      return enqueued
-    })
+    const due = await em.getConnection().execute<DueRow[]>('select id, next_run_at from kaiku_schedule where next_run_at <= ?', [value])
+    let enqueued = 0
+    // No transaction on purpose: the job's key makes the period's job unique, and the schedule moves on
+    // by compare-and-set, so racing instances (or processes sharing one SQLite file) cannot double it.
+    for (const row of due) {
+      const entry = zones.get(row.id)
+      if (!entry) continue
+      const periodStart = new Date(row.next_run_at)
+      const { created } = await queue.enqueue(
+        em,
+        entry.definition.job,
+        { ...entry.definition.payload, scope: entry.scope.scope, scheduledFor: periodStart.toISOString() },
+        { key: `schedule:${row.id}:${periodStart.toISOString()}`, runAt: periodStart }
+      )
+      if (created) enqueued++
+      // Missed periods (the server was down) are not replayed one by one: the next run is the next future one.
+      await em.nativeUpdate(
+        ScheduleRecord,
+        { id: row.id, nextRunAt: periodStart },
+        { nextRunAt: nextRun(entry.definition.spec, now, entry.scope.timeZone), lastRunAt: periodStart }
+      )
+    }
+    return enqueued
   }
 }

@@ -84,7 +84,8 @@ export class Worker {
     const log = this.options.log.child({ job: job.name, jobId: job.id, attempt: job.attempts })
     const em = this.options.orm.em.fork()
     const mine = { id: job.id, lockedBy: this.id, status: 'running' as const }
-    const finished = { status: 'done' as const, finishedAt: new Date(), lockedBy: null, lockedUntil: null, lastError: null }
+    // A finished job keeps the worker that ran it (lockedBy), for operators tracing what ran where.
+    const finished = { status: 'done' as const, finishedAt: new Date(), lockedUntil: null, lastError: null }
     if (job.attempts > job.max_attempts) {
       await em.nativeUpdate(JobRecord, mine, {
         status: 'dead',

@@ -1,48 +1,16 @@
-import { spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { createServer } from 'node:net'
-import { join } from 'node:path'
 import t from 'tap'
-import { fixturePlugin, repoRoot, testEnv, tsxLoader } from '../../helper.js'
-
-const freePort = async () => {
-  const server = createServer().listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const { port } = server.address() as { port: number }
-  server.close()
-  return port
-}
-
-async function waitFor(url: string, deadline = Date.now() + 60_000): Promise<void> {
-  while (Date.now() < deadline) {
-    try {
-      if ((await fetch(url)).ok) return
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-  throw new Error(`${url} never answered`)
-}
+import { fixturePlugin } from '../../helper.js'
+import { startServer } from '../../processes.js'
 
 t.test('SIGTERM: requests in flight finish, new ones are refused, the process exits 0', async (t) => {
-  const { env } = await testEnv(t, { plugins: [fixturePlugin()] })
-  const port = await freePort()
-  const child = spawn(process.execPath, ['--import', tsxLoader, join(repoRoot, 'core/server.ts')], {
-    cwd: repoRoot,
-    env: { PATH: process.env.PATH, ...env, PORT: String(port), HOST: '127.0.0.1' },
-    stdio: ['ignore', 'ignore', 'pipe']
-  })
-  t.teardown(() => child.kill('SIGKILL'))
-  const base = `http://127.0.0.1:${port}`
-  await waitFor(`${base}/healthz`)
-
-  const inFlight = fetch(`${base}/fixture/slow?ms=1500`)
+  const { url, child } = await startServer(t, { plugins: [fixturePlugin()] })
+  const inFlight = fetch(`${url}/fixture/slow?ms=1500`)
   await new Promise((resolve) => setTimeout(resolve, 300))
   const exited = once(child, 'exit')
   child.kill('SIGTERM')
   await new Promise((resolve) => setTimeout(resolve, 200))
-  const late = await fetch(`${base}/healthz`).then(
+  const late = await fetch(`${url}/healthz`).then(
     (response) => response.status,
     () => 'refused'
   )
@@ -55,16 +23,8 @@ t.test('SIGTERM: requests in flight finish, new ones are refused, the process ex
 })
 
 t.test('a shutdown that takes longer than KAIKU_SHUTDOWN_TIMEOUT exits non-zero', async (t) => {
-  const { env } = await testEnv(t, { plugins: [fixturePlugin()] })
-  const port = await freePort()
-  const child = spawn(process.execPath, ['--import', tsxLoader, join(repoRoot, 'core/server.ts')], {
-    cwd: repoRoot,
-    env: { PATH: process.env.PATH, ...env, PORT: String(port), HOST: '127.0.0.1', KAIKU_SHUTDOWN_TIMEOUT: '300' },
-    stdio: 'ignore'
-  })
-  t.teardown(() => child.kill('SIGKILL'))
-  await waitFor(`http://127.0.0.1:${port}/healthz`)
-  const slow = fetch(`http://127.0.0.1:${port}/fixture/slow?ms=5000`).catch(() => undefined)
+  const { url, child } = await startServer(t, { plugins: [fixturePlugin()], env: { KAIKU_SHUTDOWN_TIMEOUT: '300' } })
+  const slow = fetch(`${url}/fixture/slow?ms=5000`).catch(() => undefined)
   await new Promise((resolve) => setTimeout(resolve, 200))
   const exited = once(child, 'exit')
   const started = Date.now()

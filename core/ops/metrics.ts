@@ -43,7 +43,7 @@ export function registerMetrics(app: FastifyInstance, options: MetricsOptions): 
     latency.observe(labels, reply.elapsedTime / 1000)
   })
 
-  app.get('/metrics', { config: { operational: true } }, async (request, reply) => {
+  app.get('/metrics', { config: { operational: true }, helmet: false }, async (request, reply) => {
     if (!hasToken(request, options.token) && !allowed(request.ip)) throw new ForbiddenError('metrics are not open to this address')
     return reply.type(registry.contentType).send(await registry.metrics())
   })

@@ -69,7 +69,8 @@ t.test('a worker runs a job once; its writes and its completion commit together'
   const done = await job(app, id)
   t.equal(done.attempts, 1)
   t.ok(done.finishedAt)
-  t.equal(done.lockedBy, null)
+  t.equal(done.lockedBy, worker.id, 'it records which worker ran it')
+  t.equal(done.lockedUntil, null, 'and holds no lease any more')
 })
 
 t.test('a failing job retries with growing delays, then is dead-lettered with its error', async (t) => {

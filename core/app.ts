@@ -11,6 +11,7 @@ import { createOrm, dialectOf, type Dialect } from './db/orm.js'
 import { loadMigrations, migrate } from './db/migrations.js'
 import { coreEntities } from './db/entities.js'
 import { NotFoundError } from './errors.js'
+import { CLEANUP_JOB, cleanupJob, cleanupSchedule } from './jobs/cleanup.js'
 import { createJobSystem, type JobSystem } from './jobs/system.js'
 import { MAIL_JOB, Mailer } from './mail/mailer.js'
 import { EventBus } from './events/bus.js'
@@ -133,7 +134,12 @@ export async function buildApp(loaded: LoadedConfig, options: BuildOptions = {})
     log: app.log,
     config,
     plugins,
-    coreJobs: { [MAIL_JOB]: { transactional: false, handler: (payload, tools) => mailer!.deliver(payload, tools) } },
+    coreJobs: {
+      // SMTP outages can last; eight attempts with doubling delays span about two hours.
+      [MAIL_JOB]: { transactional: false, maxAttempts: 8, handler: (payload, tools) => mailer!.deliver(payload, tools) },
+      [CLEANUP_JOB]: cleanupJob
+    },
+    coreSchedules: [cleanupSchedule],
     contextOf: (owner) => contexts.get(owner)
   })
   mailer = new Mailer({
@@ -153,7 +159,8 @@ export async function buildApp(loaded: LoadedConfig, options: BuildOptions = {})
   const sendMail = mailer.send.bind(mailer)
   // One close hook, so the order is explicit: jobs in hand first, then events, then the database.
   app.addHook('onClose', async () => {
-    await jobs.worker.stop(config.shutdownTimeout)
+    // Half the shutdown budget for jobs in hand, so the process still exits within the timeout.
+    await jobs.worker.stop(Math.floor(config.shutdownTimeout / 2))
     mailer!.close()
     await bus.idle()
     await orm.close(true)

@@ -4,7 +4,7 @@ import type { KaikuConfig } from '../config/schema.js'
 import type { Dialect } from '../db/orm.js'
 import { PluginError } from '../host/discover.js'
 import type { LoadedPlugin } from '../host/prepare.js'
-import { JobQueue, type JobDefinition } from './queue.js'
+import { JobQueue, type JobDefinition, type ScheduleDefinition } from './queue.js'
 import { validateSpec } from './schedule.js'
 import { Scheduler } from './scheduler.js'
 import { Worker } from './worker.js'
@@ -23,6 +23,7 @@ export interface JobSystemOptions {
   plugins: LoadedPlugin[]
   /** Core's own jobs (mail delivery), defined before the plugins'. */
   coreJobs: Record<string, JobDefinition>
+  coreSchedules?: ScheduleDefinition[]
   contextOf: (owner: string) => unknown
 }
 
@@ -41,7 +42,7 @@ export function createJobSystem(options: JobSystemOptions): JobSystem {
       }
     }
   }
-  const schedules = options.plugins.flatMap(({ manifest }) =>
+  const schedules = [...(options.coreSchedules ?? [])].concat(options.plugins.flatMap(({ manifest }) =>
     (manifest.schedules ?? []).map((schedule) => {
       if (!schedule.name.startsWith(`${manifest.name}.`)) {
         throw new PluginError(manifest.name, `schedule '${schedule.name}' must be named '${manifest.name}.<schedule>'`)
@@ -54,7 +55,7 @@ export function createJobSystem(options: JobSystemOptions): JobSystem {
       }
       return schedule
     })
-  )
+  ))
   const scheduler = new Scheduler({ orm: options.orm, dialect: options.dialect, queue, schedules, defaultTimeZone: config.timeZone, log })
   const worker = new Worker({
     orm: options.orm,

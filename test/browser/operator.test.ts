@@ -161,6 +161,8 @@ for (const viewport of Object.keys(viewports) as Viewport[]) {
     await page.waitForURL(`${server.url}/operator/mail/${seeded.mail}`)
     t.equal(await page.locator('h1').innerText(), 'Welcome to Kaiku, Ada')
     t.match(await page.locator('.mail-text').innerText(), /Hello Ada,\s+Your notes are waiting\./, 'the text body')
+    const html = page.frameLocator('iframe.mail-frame')
+    t.ok(await html.getByText('Hello Ada,').isVisible(), 'the HTML body, as the recipient sees it')
     await assertStyled(t, page)
     await screenshots(page, `operator-mail-message-${viewport}`)
 

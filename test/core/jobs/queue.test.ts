@@ -150,3 +150,27 @@ t.test('operators retry and discard dead jobs from the page, with CSRF', async (
   t.equal(await em.fork().count(JobRecord, { id: other.id }), 0)
   t.equal((await post(`/operator/jobs/${other.id}/discard`)).statusCode, 409, 'a job already gone is a conflict, not a 500')
 })
+
+t.test('nightly cleanup removes expired sessions and week-old finished jobs, nothing else', async (t) => {
+  const app = await build(t, withFixture())
+  const { queue, worker } = app.kaiku.jobs
+  const em = app.kaiku.orm.em.fork()
+  const old = await queue.enqueue(em, 'fixture.record', { text: 'old' })
+  const recent = await queue.enqueue(em, 'fixture.record', { text: 'recent' })
+  const waiting = await queue.enqueue(em, 'fixture.record', { text: 'waiting' }, { runAt: new Date(Date.now() + 3_600_000) })
+  const eightDaysAgo = new Date(Date.now() - 8 * 24 * 3_600_000)
+  await em.nativeUpdate(JobRecord, { id: old.id }, { status: 'done', finishedAt: eightDaysAgo })
+  await em.nativeUpdate(JobRecord, { id: recent.id }, { status: 'done', finishedAt: new Date() })
+  const connection = em.getConnection()
+  const stamp = (date: Date) => (app.kaiku.dialect === 'sqlite' ? date.getTime() : date)
+  for (const [id, expires] of [['expired', new Date(Date.now() - 1000)], ['live', new Date(Date.now() + 60_000)]] as const) {
+    await connection.execute('insert into kaiku_session (id, data, expires_at, created_at, updated_at) values (?, ?, ?, ?, ?)', [id, '{}', stamp(expires), stamp(new Date()), stamp(new Date())])
+  }
+  await queue.enqueue(em, 'core.cleanup', {})
+  const [claimed] = (await worker.claim(5)).filter((job) => job.name === 'core.cleanup')
+  await worker.run(claimed)
+  const left = (await em.fork().find(JobRecord, {}, { orderBy: { createdAt: 'asc' } })).map((job) => job.id)
+  t.notOk(left.includes(old.id), 'the week-old finished job is gone')
+  t.ok(left.includes(recent.id) && left.includes(waiting.id), 'recent and waiting jobs stay')
+  t.same((await connection.execute('select id from kaiku_session order by id')).map((row: { id: string }) => row.id), ['live'])
+})

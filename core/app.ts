@@ -10,6 +10,7 @@ import type { KaikuConfig } from './config/schema.js'
 import { createOrm, dialectOf, type Dialect } from './db/orm.js'
 import { loadMigrations, migrate } from './db/migrations.js'
 import { coreEntities } from './db/entities.js'
+import './db/tenant.js'
 import { NotFoundError } from './errors.js'
 import { CLEANUP_JOB, cleanupJob, cleanupSchedule } from './jobs/cleanup.js'
 import { createJobSystem, type JobSystem } from './jobs/system.js'
@@ -200,6 +201,7 @@ export async function buildApp(loaded: LoadedConfig, options: BuildOptions = {})
     mailer
   })
 
+  app.decorateRequest('tenant', null)
   // Every request, POST included, runs in its own ORM context: no global EntityManager in routes.
   app.decorateRequest('em', {
     getter() {

@@ -1,3 +1,4 @@
+import type { Test } from 'tap'
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
@@ -93,3 +94,37 @@ export async function computedStyle(page: Page, selector: string, property: stri
     `getComputedStyle(document.querySelector(${JSON.stringify(selector)})).getPropertyValue(${JSON.stringify(property)})`
   )
 }
+
+/** What the stylesheet must visibly change: a browser default would be 8px margin, serif, transparent. */
+export async function assertStyled(t: Test, page: Page) {
+  const sheets: string[] = await page.evaluate(
+    `[...document.styleSheets].filter((sheet) => sheet.cssRules.length > 0).map((sheet) => sheet.href)`
+  )
+  t.ok(sheets.some((href) => href?.endsWith('/static/kaiku.css')), 'kaiku.css loaded with its rules')
+  t.equal(await computedStyle(page, 'body', 'margin-top'), '0px', 'body margin reset')
+  t.match(await computedStyle(page, 'body', 'font-family'), /system-ui/, 'system font stack applied')
+  t.not(await computedStyle(page, '.site-header', 'background-color'), 'rgba(0, 0, 0, 0)', 'header has its own background')
+  const overflow: number = await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth')
+  t.equal(overflow, 0, 'nothing wider than the viewport')
+}
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+
+/** Nothing went wrong behind the page but the error responses the test asked for. */
+export function assertClean(t: Test, watch: PageWatch, expected: { status: number; url: string }[] = []) {
+  const expectedConsole = expected.map(
+    ({ status, url }) => new RegExp(`^Failed to load resource: the server responded with a status of ${status} .*\\[${escapeRegExp(url)}\\]$`)
+  )
+  t.same(
+    watch.consoleErrors.filter((line) => !expectedConsole.some((pattern) => pattern.test(line))),
+    [],
+    'no console errors'
+  )
+  // Chromium asks for the favicon after a page has loaded and cancels that request when the test
+  // navigates on at once: the browser's doing, not a request that failed.
+  const cancelledFavicon = /\/static\/favicon\.svg \(net::ERR_ABORTED\)$/
+  t.same(watch.failedRequests.filter((line) => !cancelledFavicon.test(line)), [], 'no failed requests')
+  t.same(watch.foreignRequests, [], 'no request to another host')
+  t.same(watch.errorResponses, expected.map(({ status, url }) => `${status} ${url}`), 'no error responses but the expected ones')
+}
+

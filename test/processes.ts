@@ -35,6 +35,9 @@ function inheritedEnv(): Record<string, string> {
   const env: Record<string, string> = {}
   for (const [name, value] of Object.entries(process.env)) {
     if (value === undefined || kaikuNames.has(name) || name.startsWith('KAIKU_')) continue
+    // tap's coverage and process tracking: a child runs through tsx, not tap's loader, and its
+    // coverage would be merged against the wrong source maps.
+    if (name === 'NODE_V8_COVERAGE' || name.startsWith('_TAPJS') || name.startsWith('TAP_') || name === 'NODE_OPTIONS') continue
     env[name] = value
   }
   return env

@@ -43,7 +43,7 @@ export default {
   'core.error.internal': 'An unexpected error happened on our side. It has been logged.',
   'core.error.back': 'Go to the home page',
   'core.error.reference': 'Reference',
-  'core.mail.footer': 'Sent by {name} through Kaiku, on its own servers.',
+  'core.mail.footer': 'This message was sent to you by {name}.',
   'core.mail.unsubscribe': 'Unsubscribe from these emails',
   'core.mail.test.subject': 'Test message from {name}',
   'core.mail.test.heading': 'Mail works',

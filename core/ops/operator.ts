@@ -81,7 +81,7 @@ export function registerOperatorPages(app: FastifyInstance, queue: JobQueue, mai
       const mail = await request.em.findOne(MailRecord, { id: request.params.id }, { fields: ['html'] })
       if (!mail) throw new NotFoundError()
       return reply
-        .header('content-security-policy', "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'")
+        .header('content-security-policy', "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'; frame-ancestors 'self'")
         .type('text/html; charset=utf-8')
         .send(mail.html)
     })

@@ -1,6 +1,6 @@
 import t, { type Test } from 'tap'
 import type { Browser, Page } from 'playwright-core'
-import { computedStyle, launchBrowser, screenshot, startServer, viewports, watchPage, type PageWatch } from '../browser-helper.js'
+import { assertClean, assertStyled, launchBrowser, screenshot, startServer, viewports, watchPage, type PageWatch } from '../browser-helper.js'
 
 const browser: Browser = await launchBrowser(t)
 
@@ -11,39 +11,6 @@ async function open(t: Test, url: string, viewport: Viewport): Promise<{ page: P
   t.teardown(() => context.close())
   const watch = await watchPage(context, url)
   return { page: await context.newPage(), watch }
-}
-
-/** What the stylesheet must visibly change: a browser default would be 8px margin, serif, transparent. */
-async function assertStyled(t: Test, page: Page) {
-  const sheets: string[] = await page.evaluate(
-    `[...document.styleSheets].filter((sheet) => sheet.cssRules.length > 0).map((sheet) => sheet.href)`
-  )
-  t.ok(sheets.some((href) => href?.endsWith('/static/kaiku.css')), 'kaiku.css loaded with its rules')
-  t.equal(await computedStyle(page, 'body', 'margin-top'), '0px', 'body margin reset')
-  t.match(await computedStyle(page, 'body', 'font-family'), /system-ui/, 'system font stack applied')
-  t.not(await computedStyle(page, '.site-header', 'background-color'), 'rgba(0, 0, 0, 0)', 'header has its own background')
-  const overflow: number = await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth')
-  t.equal(overflow, 0, 'nothing wider than the viewport')
-}
-
-const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
-
-/**
- * Nothing went wrong behind the page. `expected` lists responses that are meant to be errors (the
- * 404 page itself), as "status url"; Chromium also logs those to the console, which is expected too.
- */
-function assertClean(t: Test, watch: PageWatch, expected: { status: number; url: string }[] = []) {
-  const expectedConsole = expected.map(
-    ({ status, url }) => new RegExp(`^Failed to load resource: the server responded with a status of ${status} .*\\[${escapeRegExp(url)}\\]$`)
-  )
-  t.same(
-    watch.consoleErrors.filter((line) => !expectedConsole.some((pattern) => pattern.test(line))),
-    [],
-    'no console errors'
-  )
-  t.same(watch.failedRequests, [], 'no failed requests')
-  t.same(watch.foreignRequests, [], 'no request to another host')
-  t.same(watch.errorResponses, expected.map(({ status, url }) => `${status} ${url}`), 'no error responses but the expected ones')
 }
 
 for (const viewport of Object.keys(viewports) as Viewport[]) {

@@ -5,7 +5,7 @@ import { loadConfig } from '../../core/config/load.js'
 import { JobRecord } from '../../core/jobs/job.entity.js'
 import { MailRecord } from '../../core/mail/mail.entity.js'
 import { fixturePlugin, testEnv } from '../helper.js'
-import { computedStyle, launchBrowser, screenshot, startServer, viewports, watchPage, type PageWatch } from '../browser-helper.js'
+import { assertClean, assertStyled, launchBrowser, screenshot, startServer, viewports, watchPage, type PageWatch } from '../browser-helper.js'
 
 const browser: Browser = await launchBrowser(t)
 
@@ -59,34 +59,6 @@ async function seededServer(t: Test) {
   return { server, seeded, job, attemptNotes }
 }
 
-/** What the stylesheet must visibly change, and that nothing is wider than the viewport. */
-async function assertStyled(t: Test, page: Page) {
-  const sheets: string[] = await page.evaluate(
-    `[...document.styleSheets].filter((sheet) => sheet.cssRules.length > 0).map((sheet) => sheet.href)`
-  )
-  t.ok(sheets.some((href) => href?.endsWith('/static/kaiku.css')), 'kaiku.css loaded with its rules')
-  t.match(await computedStyle(page, 'body', 'font-family'), /system-ui/, 'system font stack applied')
-  const overflow: number = await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth')
-  t.equal(overflow, 0, 'nothing wider than the viewport')
-}
-
-const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
-
-/** Nothing went wrong behind the page but the error responses the test asked for. */
-function assertClean(t: Test, watch: PageWatch, expected: { status: number; url: string }[] = []) {
-  const expectedConsole = expected.map(
-    ({ status, url }) => new RegExp(`^Failed to load resource: the server responded with a status of ${status} .*\\[${escapeRegExp(url)}\\]$`)
-  )
-  t.same(
-    watch.consoleErrors.filter((line) => !expectedConsole.some((pattern) => pattern.test(line))),
-    [],
-    'no console errors'
-  )
-  t.same(watch.failedRequests, [], 'no failed requests')
-  t.same(watch.foreignRequests, [], 'no request to another host')
-  t.same(watch.errorResponses, expected.map(({ status, url }) => `${status} ${url}`), 'no error responses but the expected ones')
-}
-
 async function screenshots(page: Page, name: string) {
   await page.emulateMedia({ colorScheme: 'light' })
   await screenshot(page, name)
@@ -132,6 +104,7 @@ for (const viewport of Object.keys(viewports) as Viewport[]) {
     t.pass('the worker ran the retried job again through both its attempts')
     await page.reload()
     t.equal(await page.getByText('The job will run again shortly.').count(), 0, 'the flash is shown once')
+    t.match(await row(retried).locator('.badge').innerText(), /Dead/, 'the list shows what the new attempts came to')
 
     await page.getByRole('link', { name: /^Dead/ }).click()
     await page.waitForURL(`${server.url}/operator/jobs?status=dead`)

@@ -27,6 +27,7 @@ import { registerMetrics } from './ops/metrics.js'
 import { OPERATOR_ROLE, registerOperatorPages } from './ops/operator.js'
 import { registerErrorHandling } from './web/errors.js'
 import { MessageCatalogue } from './web/i18n.js'
+import { RateLimiter } from './web/rate-limit.js'
 import { registerSecurity } from './web/security.js'
 import { registerSetupGate, registerSetupPage } from './web/setup.js'
 import { registerViews, type ViewOwner } from './web/views.js'
@@ -129,6 +130,7 @@ export async function buildApp(loaded: LoadedConfig, options: BuildOptions = {})
   let setupProvider: SetupProvider | undefined
   const contexts = new Map<string, PluginContext>()
   let mailer: Mailer | undefined
+  const rateLimiter = new RateLimiter(orm, dialect)
   const jobs = createJobSystem({
     orm,
     dialect,
@@ -181,7 +183,8 @@ export async function buildApp(loaded: LoadedConfig, options: BuildOptions = {})
         },
         t: (locale, key, params) => catalogue.t(locale, key, params),
         jobs: { enqueue: (em, name, payload, opts) => jobs.queue.enqueue(em, name, payload, opts), provideScopes: (provider) => jobs.scheduler.setScopes(provider) },
-        mail: { send: sendMail }
+        mail: { send: sendMail },
+        limits: { consume: (key, max, windowMs) => rateLimiter.consume(`${manifest.name}|${key}`, max, windowMs) }
       })
     )
   }
@@ -223,7 +226,7 @@ export async function buildApp(loaded: LoadedConfig, options: BuildOptions = {})
     RequestContext.create(orm.em, done)
   })
 
-  await registerSecurity(app, { secret, https, orm })
+  await registerSecurity(app, { secret, https, orm, rateLimiter })
   const views = join(projectRoot, 'views')
   const owners: ViewOwner[] = [
     { name: 'core', folder: join(views, 'core') },

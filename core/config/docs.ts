@@ -27,7 +27,7 @@ export function coreSettingRows(): SettingRow[] {
 export function pluginSettingRows(plugin: string, schema: TObject | undefined): SettingRow[] {
   if (!schema) return []
   return Object.entries(schema.properties as Record<string, TSchema>).map(([key, property]) => ({
-    env: pluginEnvName(plugin, key),
+    env: pluginEnvName(plugin, key, property),
     key: `pluginConfig.${plugin}.${key}`,
     default: shownDefault(property),
     expected: expectation(property),

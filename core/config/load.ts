@@ -140,8 +140,12 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): LoadedC
   }
 }
 
-/** `KAIKU_<PLUGIN>_<KEY>`: the environment variable that sets one plugin setting. */
-export function pluginEnvName(plugin: string, key: string): string {
+/**
+ * `KAIKU_<PLUGIN>_<KEY>`: the environment variable that sets one plugin setting, unless the setting's
+ * schema names its own (`env`, e.g. KAIKU_DEFAULT_TENANT), which must then start with KAIKU_.
+ */
+export function pluginEnvName(plugin: string, key: string, schema?: TSchema): string {
+  if (typeof schema?.env === 'string' && /^KAIKU_[A-Z0-9_]+$/.test(schema.env)) return schema.env
   const snake = (text: string) =>
     text
       .replace(/([a-z0-9])([A-Z])/g, '$1_$2')

@@ -6,6 +6,7 @@ import type { Dialect } from '../db/orm.js'
 import type { EnqueueOptions } from '../jobs/queue.js'
 import type { ScheduleScope } from '../jobs/scheduler.js'
 import type { MailMessage } from '../mail/mailer.js'
+import type { RateResult } from '../web/rate-limit.js'
 import { PLUGIN_API_VERSION, type ManifestNavEntry } from './manifest.js'
 
 /** A plugin that offers the first-run setup (the tenancy plugin does) tells core when it is done. */
@@ -50,6 +51,11 @@ export interface PluginContext<C = Record<string, unknown>> {
     send(em: EntityManager, message: MailMessage): Promise<{ id: string; created: boolean }>
   }
   readonly setup: { provide(provider: SetupProvider): void }
+  /**
+   * Counters shared by every instance (in the database), for limits a route's own rate limit cannot
+   * express, such as attempts per account: `consume('login:ada@acme.com', 5, 15 * 60_000)`.
+   */
+  readonly limits: { consume(key: string, max: number, windowMs: number): Promise<RateResult> }
   /** Translate a message key for a locale (pages get the `t` helper instead). */
   t(locale: string, key: string, params?: Record<string, unknown>): string
 }
@@ -62,6 +68,7 @@ export interface ContextParts {
   addNav(owner: string, entry: ManifestNavEntry): void
   jobs: PluginContext['jobs']
   mail: PluginContext['mail']
+  limits: PluginContext['limits']
   provideSetup(owner: string, provider: SetupProvider): void
   t: PluginContext['t']
 }
@@ -81,6 +88,7 @@ export function createContext(name: string, config: Record<string, unknown>, par
     nav: { add: (entry) => parts.addNav(name, entry) },
     jobs: parts.jobs,
     mail: parts.mail,
+    limits: parts.limits,
     setup: { provide: (provider) => parts.provideSetup(name, provider) },
     t: parts.t
   } satisfies PluginContext)

@@ -64,7 +64,7 @@ function pluginSettings(manifest: PluginManifest, fileSection: Record<string, un
   if (!manifest.config) return {}
   const keys = new Set([...Object.keys(manifest.config.properties), ...Object.keys(fileSection)])
   const sources: SettingSource[] = [...keys].map((key) => {
-    const variable = pluginEnvName(manifest.name, key)
+    const variable = pluginEnvName(manifest.name, key, manifest.config!.properties[key])
     return env[variable] !== undefined && env[variable] !== ''
       ? { key, label: variable, raw: env[variable] }
       : { key, label: `pluginConfig.${manifest.name}.${key}`, raw: fileSection[key] }

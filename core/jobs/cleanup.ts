@@ -5,7 +5,7 @@ export const DONE_JOB_RETENTION_DAYS = 7
 
 export const CLEANUP_JOB = 'core.cleanup'
 
-/** Nightly housekeeping of core's own tables: expired sessions and old finished jobs. */
+/** Nightly housekeeping of core's own tables: expired sessions, old finished jobs, spent rate counters. */
 export const cleanupJob: JobDefinition = {
   description: 'Delete expired sessions and finished jobs older than a week.',
   async handler(_payload, { em, log }) {
@@ -15,7 +15,8 @@ export const cleanupJob: JobDefinition = {
       status: 'done',
       finishedAt: { $lt: new Date(now - DONE_JOB_RETENTION_DAYS * 24 * 60 * 60 * 1000) }
     })
-    log.info({ sessions, jobs }, 'cleanup done')
+    const counters = await em.nativeDelete('RateCounter', { resetAt: { $lt: new Date(now) } })
+    log.info({ sessions, jobs, counters }, 'cleanup done')
   }
 }
 

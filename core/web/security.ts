@@ -8,6 +8,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { MikroORM } from '@mikro-orm/core'
 import { DatabaseSessionStore } from '../db/session-store.js'
 import { KaikuError } from '../errors.js'
+import type { RateLimiter } from './rate-limit.js'
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -20,6 +21,7 @@ export interface SecurityOptions {
   secret: string
   https: boolean
   orm: MikroORM
+  rateLimiter: RateLimiter
 }
 
 const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
@@ -76,6 +78,7 @@ export async function registerSecurity(app: FastifyInstance, options: SecurityOp
 
   await app.register(fastifyRateLimit, {
     global: false,
+    store: options.rateLimiter.storeClass(),
     errorResponseBuilder: () => new KaikuError('RATE_LIMITED')
   })
 }

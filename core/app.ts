@@ -172,7 +172,7 @@ export async function buildApp(loaded: LoadedConfig, options: BuildOptions = {})
     contexts.set(
       manifest.name,
       createContext(manifest.name, pluginConfig, {
-        settings: Object.freeze({ publicUrl: config.publicUrl, locale: config.locale, dataDir: config.dataDir, dialect }),
+        settings: Object.freeze({ publicUrl: config.publicUrl, locale: config.locale, timeZone: config.timeZone, dataDir: config.dataDir, dialect }),
         log: app.log,
         orm,
         bus,

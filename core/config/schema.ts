@@ -65,7 +65,7 @@ export const configSchema = Type.Object(
         pattern: '^[A-Za-z0-9@/._ ,:-]*$',
         default: '',
         description:
-          'Comma-separated plugins to run: built-in names, package names or paths (./ or /). Empty means every built-in plugin.'
+          'Comma-separated plugins to run: built-in names, package names or paths (./ or /). Empty means every built-in plugin; `none` runs core alone.'
       }),
       'KAIKU_PLUGINS',
       { expected: 'a comma-separated list of plugin names, package names or paths' }

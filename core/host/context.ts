@@ -27,7 +27,7 @@ export interface PluginContext<C = Record<string, unknown>> {
   /** The plugin's validated settings. */
   readonly config: Readonly<C>
   /** Core settings a plugin may read; secrets are not among them. */
-  readonly settings: Readonly<{ publicUrl: string; locale: string; dataDir: string; dialect: Dialect }>
+  readonly settings: Readonly<{ publicUrl: string; locale: string; timeZone: string; dataDir: string; dialect: Dialect }>
   readonly log: FastifyBaseLogger
   /** The ORM; inside a request use `request.em`, elsewhere `orm.em.fork()`. */
   readonly orm: MikroORM

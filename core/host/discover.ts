@@ -58,12 +58,14 @@ async function load(spec: string, cwd: string): Promise<DiscoveredPlugin> {
   return { spec, manifest: await importManifest(spec, spec) }
 }
 
-/** Reads the plugin list from configuration; empty means every built-in plugin. */
+/** Reads the plugin list from configuration; empty means every built-in plugin, `none` none. */
 export async function discoverPlugins(list: string, cwd = process.cwd()): Promise<DiscoveredPlugin[]> {
   const specs = list
     .split(',')
     .map((entry) => entry.trim())
     .filter(Boolean)
+  // `none` runs core alone (an empty list means every built-in plugin).
+  if (specs.length === 1 && specs[0] === 'none') return []
   const wanted = specs.length > 0 ? specs : builtInPlugins()
   const seen = new Set<string>()
   const found: DiscoveredPlugin[] = []

@@ -34,6 +34,8 @@ export interface ScheduleDefinition {
   job: string
   spec: ScheduleSpec
   payload?: Record<string, unknown>
+  /** Run once per tenant, in each tenant's time zone (needs a plugin that provides scopes); default once globally. */
+  perTenant?: boolean
 }
 
 /** Raised by a handler when retrying cannot help (e.g. an SMTP 5xx): the job goes straight to dead. */

@@ -35,10 +35,10 @@ export class Scheduler {
   private readonly ensured = new Set<string>()
 
   constructor(private readonly options: SchedulerOptions) {
-    this.scopes = async () => [{ scope: 'global', timeZone: options.defaultTimeZone }]
+    this.scopes = async () => []
   }
 
-  /** A plugin that knows tenants (tenancy) makes per-tenant schedules run in each tenant's zone. */
+  /** A plugin that knows tenants (tenancy) lists them, so per-tenant schedules run in each tenant's zone. */
   setScopes(provider: () => Promise<ScheduleScope[]>): void {
     this.scopes = provider
   }
@@ -46,11 +46,12 @@ export class Scheduler {
   async tick(now: Date): Promise<number> {
     const { schedules, orm, queue, dialect } = this.options
     if (schedules.length === 0) return 0
-    const scopes = await this.scopes()
+    const global: ScheduleScope[] = [{ scope: 'global', timeZone: this.options.defaultTimeZone }]
+    const tenantScopes = schedules.some((s) => s.perTenant) ? await this.scopes() : []
     const zones = new Map<string, { definition: ScheduleDefinition; scope: ScheduleScope }>()
     const em = orm.em.fork()
     for (const definition of schedules) {
-      for (const scope of scopes) {
+      for (const scope of definition.perTenant ? tenantScopes : global) {
         const id = `${definition.name}@${scope.scope}`
         zones.set(id, { definition, scope })
         if (this.ensured.has(id)) continue

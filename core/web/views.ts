@@ -137,7 +137,8 @@ export async function registerViews(app: FastifyInstance, options: ViewsOptions)
       const locals = {
         ...data,
         locale: request.locale,
-        appName: options.appName,
+        appName: request.tenant?.brandName ?? options.appName,
+        tenant: request.tenant,
         title,
         nav,
         flash: takeFlash(request),

@@ -26,8 +26,8 @@ const LOCAL = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]
  * check lie: quoted local parts (`"x@acme.com"@evil.io`), several @, comments, spaces, control characters.
  */
 export function parseEmail(input: string): { local: string; domain: string; address: string } | undefined {
-  if (typeof input !== 'string') return undefined
-  const text = input.trim()
+  if (typeof input !== 'string' || /[\u0000-\u001f\u007f]/.test(input)) return undefined
+  const text = input.replace(/^ +| +$/g, '')
   if (text.length > 254 || /[\u0000-\u001f\u007f\s"(),:;<>[\]\\]/.test(text)) return undefined
   const at = text.lastIndexOf('@')
   if (at <= 0 || text.indexOf('@') !== at) return undefined

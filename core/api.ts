@@ -11,6 +11,7 @@ export { KaikuError, NotFoundError, ForbiddenError, InvalidInputError, ConflictE
 export type { ErrorCode } from './errors.js'
 export { TENANT_FILTER, tenantFilter } from './db/tenant.js'
 export type { TenantContext } from './db/tenant.js'
+export type { SessionSummary } from './db/sessions.js'
 export { Type } from '@sinclair/typebox'
 export type { Static, TObject } from '@sinclair/typebox'
 export type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'

@@ -10,6 +10,7 @@ import type { KaikuConfig } from './config/schema.js'
 import { createOrm, dialectOf, type Dialect } from './db/orm.js'
 import { loadMigrations, migrate } from './db/migrations.js'
 import { coreEntities } from './db/entities.js'
+import { sessionDirectory } from './db/sessions.js'
 import './db/tenant.js'
 import { NotFoundError } from './errors.js'
 import { CLEANUP_JOB, cleanupJob, cleanupSchedule } from './jobs/cleanup.js'
@@ -131,6 +132,7 @@ export async function buildApp(loaded: LoadedConfig, options: BuildOptions = {})
   const contexts = new Map<string, PluginContext>()
   let mailer: Mailer | undefined
   const rateLimiter = new RateLimiter(orm, dialect)
+  const sessions = sessionDirectory(orm)
   const jobs = createJobSystem({
     orm,
     dialect,
@@ -172,7 +174,7 @@ export async function buildApp(loaded: LoadedConfig, options: BuildOptions = {})
     contexts.set(
       manifest.name,
       createContext(manifest.name, pluginConfig, {
-        settings: Object.freeze({ publicUrl: config.publicUrl, locale: config.locale, timeZone: config.timeZone, dataDir: config.dataDir, dialect }),
+        settings: Object.freeze({ publicUrl: config.publicUrl, locale: config.locale, timeZone: config.timeZone, dataDir: config.dataDir, dialect, sessionMaxDays: config.sessionMaxDays }),
         log: app.log,
         orm,
         bus,
@@ -184,6 +186,7 @@ export async function buildApp(loaded: LoadedConfig, options: BuildOptions = {})
         t: (locale, key, params) => catalogue.t(locale, key, params),
         jobs: { enqueue: (em, name, payload, opts) => jobs.queue.enqueue(em, name, payload, opts), provideScopes: (provider) => jobs.scheduler.setScopes(provider) },
         mail: { send: sendMail },
+        sessions,
         limits: { consume: (key, max, windowMs) => rateLimiter.consume(`${manifest.name}|${key}`, max, windowMs) }
       })
     )
@@ -226,7 +229,7 @@ export async function buildApp(loaded: LoadedConfig, options: BuildOptions = {})
     RequestContext.create(orm.em, done)
   })
 
-  await registerSecurity(app, { secret, https, orm, rateLimiter })
+  await registerSecurity(app, { secret, https, orm, rateLimiter, sessionIdleMs: config.sessionIdleMinutes * 60_000 })
   const views = join(projectRoot, 'views')
   const owners: ViewOwner[] = [
     { name: 'core', folder: join(views, 'core') },

@@ -150,6 +150,24 @@ export const configSchema = Type.Object(
       }),
       'KAIKU_VIEW_CACHE'
     ),
+    sessionIdleMinutes: setting(
+      Type.Integer({
+        minimum: 5,
+        maximum: 43200,
+        default: 720,
+        description: 'Minutes without a request after which a browser session (one without "remember me") ends.'
+      }),
+      'KAIKU_SESSION_IDLE_MINUTES'
+    ),
+    sessionMaxDays: setting(
+      Type.Integer({
+        minimum: 1,
+        maximum: 365,
+        default: 30,
+        description: 'Days after signing in at which every session ends, however active, including "remember me".'
+      }),
+      'KAIKU_SESSION_MAX_DAYS'
+    ),
     worker: setting(
       Type.Union([Type.Literal('on'), Type.Literal('off')], {
         default: 'on',

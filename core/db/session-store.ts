@@ -6,8 +6,11 @@ import { SessionRecord } from './session.entity.js'
 
 type Callback<T = void> = (error?: unknown, result?: T) => void
 
-/** Sessions without an explicit expiry (no "remember me") end after this much idle time. */
-export const SESSION_IDLE_MS = 12 * 60 * 60 * 1000
+/** What a plugin may put in a session so that the store can index it. */
+interface IndexedSession {
+  subject?: string
+  userAgent?: string
+}
 
 /**
  * A @fastify/session store on the database, so sessions survive restarts and are shared by every
@@ -16,7 +19,9 @@ export const SESSION_IDLE_MS = 12 * 60 * 60 * 1000
 export class DatabaseSessionStore {
   constructor(
     private readonly orm: MikroORM,
-    private readonly log: FastifyBaseLogger
+    private readonly log: FastifyBaseLogger,
+    /** Sessions without an explicit expiry (no "remember me") end after this much idle time. */
+    private readonly idleMs: number
   ) {}
 
   /** A store failure surfaces late (while the response is sent), so it must carry nothing internal. */
@@ -29,16 +34,25 @@ export class DatabaseSessionStore {
 
   private expiry(session: FastifySessionObject): Date {
     const expires = session.cookie?.expires
-    return expires ? new Date(expires) : new Date(Date.now() + SESSION_IDLE_MS)
+    return expires ? new Date(expires) : new Date(Date.now() + this.idleMs)
   }
 
   set(sessionId: string, session: FastifySessionObject, callback: Callback): void {
     const em = this.orm.em.fork()
     const data = JSON.stringify(session)
     const now = new Date()
+    const { subject, userAgent } = session as unknown as IndexedSession
     em.upsert(
       SessionRecord,
-      { id: sessionId, data, expiresAt: this.expiry(session), createdAt: now, updatedAt: now },
+      {
+        id: sessionId,
+        data,
+        subject: typeof subject === 'string' ? subject.slice(0, 120) : null,
+        userAgent: typeof userAgent === 'string' ? userAgent.slice(0, 200) : null,
+        expiresAt: this.expiry(session),
+        createdAt: now,
+        updatedAt: now
+      },
       { onConflictExcludeFields: ['createdAt'] }
     )
       .then(() => callback())

@@ -7,6 +7,10 @@ export const SessionRecord = defineEntity({
   properties: (p) => ({
     id: p.string().primary().length(64),
     data: p.text(),
+    /** Who the session belongs to (`member:<id>`, `operator:<id>`), so all of someone's sessions can be listed or ended. */
+    subject: p.string().length(120).nullable().index(),
+    /** A short description of the browser, shown to its owner in the list of their sessions. */
+    userAgent: p.string().length(200).nullable(),
     expiresAt: p.datetime().index(),
     createdAt: p.datetime().onCreate(() => new Date()),
     updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date())

@@ -3,6 +3,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { ActionName, FilterName, KaikuActions, KaikuFilters } from '../events/bus.js'
 import type { EventBus } from '../events/bus.js'
 import type { Dialect } from '../db/orm.js'
+import type { SessionDirectory } from '../db/sessions.js'
 import type { EnqueueOptions } from '../jobs/queue.js'
 import type { ScheduleScope } from '../jobs/scheduler.js'
 import type { MailMessage } from '../mail/mailer.js'
@@ -27,7 +28,7 @@ export interface PluginContext<C = Record<string, unknown>> {
   /** The plugin's validated settings. */
   readonly config: Readonly<C>
   /** Core settings a plugin may read; secrets are not among them. */
-  readonly settings: Readonly<{ publicUrl: string; locale: string; timeZone: string; dataDir: string; dialect: Dialect }>
+  readonly settings: Readonly<{ publicUrl: string; locale: string; timeZone: string; dataDir: string; dialect: Dialect; sessionMaxDays: number }>
   readonly log: FastifyBaseLogger
   /** The ORM; inside a request use `request.em`, elsewhere `orm.em.fork()`. */
   readonly orm: MikroORM
@@ -55,6 +56,8 @@ export interface PluginContext<C = Record<string, unknown>> {
    * Counters shared by every instance (in the database), for limits a route's own rate limit cannot
    * express, such as attempts per account: `consume('login:ada@acme.com', 5, 15 * 60_000)`.
    */
+  /** Sessions by subject (`session.subject`, e.g. `member:<id>`): list them, end them. */
+  readonly sessions: SessionDirectory
   readonly limits: { consume(key: string, max: number, windowMs: number): Promise<RateResult> }
   /** Translate a message key for a locale (pages get the `t` helper instead). */
   t(locale: string, key: string, params?: Record<string, unknown>): string
@@ -69,6 +72,7 @@ export interface ContextParts {
   jobs: PluginContext['jobs']
   mail: PluginContext['mail']
   limits: PluginContext['limits']
+  sessions: SessionDirectory
   provideSetup(owner: string, provider: SetupProvider): void
   t: PluginContext['t']
 }
@@ -89,6 +93,7 @@ export function createContext(name: string, config: Record<string, unknown>, par
     jobs: parts.jobs,
     mail: parts.mail,
     limits: parts.limits,
+    sessions: parts.sessions,
     setup: { provide: (provider) => parts.provideSetup(name, provider) },
     t: parts.t
   } satisfies PluginContext)

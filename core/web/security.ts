@@ -22,6 +22,7 @@ export interface SecurityOptions {
   https: boolean
   orm: MikroORM
   rateLimiter: RateLimiter
+  sessionIdleMs: number
 }
 
 const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
@@ -65,7 +66,7 @@ export async function registerSecurity(app: FastifyInstance, options: SecurityOp
     cookieName: sessionCookieName(options.https),
     saveUninitialized: false,
     rolling: false,
-    store: new DatabaseSessionStore(options.orm, app.log),
+    store: new DatabaseSessionStore(options.orm, app.log, options.sessionIdleMs),
     cookie: { httpOnly: true, sameSite: 'lax', secure: options.https, path: '/' }
   })
   await app.register(fastifyCsrf, { sessionPlugin: '@fastify/session' })

@@ -31,7 +31,7 @@ import { MessageCatalogue } from './web/i18n.js'
 import { RateLimiter } from './web/rate-limit.js'
 import { registerSecurity } from './web/security.js'
 import { registerSetupGate, registerSetupPage } from './web/setup.js'
-import { registerViews, type ViewOwner } from './web/views.js'
+import { navFor, registerViews, type ViewOwner } from './web/views.js'
 
 /** What the host knows once built; the CLI and tests read it, plugins never do (they have ctx). */
 export interface KaikuHost {
@@ -264,10 +264,13 @@ export async function buildApp(loaded: LoadedConfig, options: BuildOptions = {})
       fastifyPlugin(async (instance) => register(instance, ctx as never), { name: manifest.name, dependencies: manifest.requires })
     )
   }
-  // "/" always exists, so a fresh install's front page leads into setup even before a plugin owns it.
+  // "/" always exists, so a fresh install's front page leads into setup even before a plugin owns it;
+  // without a plugin's own home page, it leads to the first navigation entry the visitor may open.
   if (!app.hasRoute({ method: 'GET', url: '/' })) {
-    app.get('/', async () => {
-      throw new NotFoundError()
+    app.get('/', async (request, reply) => {
+      const first = navFor(nav, request, catalogue).find((entry) => entry.href !== '/')
+      if (!first) throw new NotFoundError()
+      return reply.redirect(first.href, 303)
     })
   }
   // After the plugins, so the identity plugin's hooks (who is the viewer?) run before these guards.

@@ -227,7 +227,7 @@ export async function runCli(argv: string[], given: CliIo): Promise<number> {
         return 2
       }
       await app.ready()
-      return await found.command.run(args, app.kaiku.contexts.get(found.owner)!, { out: io.out })
+      return await found.command.run(args, app.kaiku.contexts.get(found.owner)!, { out: io.out }, app)
     } finally {
       await app.close()
     }

@@ -9,7 +9,11 @@ export interface KaikuFilters {
   /** The navigation entries of a page, after role filtering; handlers may add, remove or reorder. */
   'nav.entries': { value: NavItem[]; context: { path: string; roles: readonly string[] } }
   /** The name and colour a mail is dressed in; a tenancy plugin gives each tenant its own. */
-  'mail.brand': { value: { name: string; colour: string }; context: { template: string; tenant?: string } }
+  'mail.brand': {
+    value: { name: string; colour: string }
+    /** `em` is the sender's: it may be inside a transaction, so read with it, never with a new fork. */
+    context: { template: string; tenant?: string; em?: import('@mikro-orm/core').EntityManager }
+  }
 }
 
 /** Action events: handlers are told after the causing transaction commits; their errors are logged. */

@@ -14,6 +14,8 @@ export interface ManifestNavEntry {
   href: string
   /** Shown only to viewers holding one of these roles; absent means everyone. */
   roles?: string[]
+  /** Shown only to visitors who are not signed in (e.g. "Sign in"). */
+  guest?: boolean
   /** Lower comes first; core's entries use multiples of 100. */
   order?: number
 }
@@ -23,8 +25,11 @@ export interface CliCommand {
   name: string
   description: string
   usage?: string
-  /** Returns the process exit code. */
-  run(args: string[], ctx: PluginContext, io: { out: (line: string) => void }): Promise<number> | number
+  /**
+   * Returns the process exit code. `app` is the built, ready app, for the decorators that the plugins
+   * this one requires declare (e.g. `app.tenancy`); it does not listen.
+   */
+  run(args: string[], ctx: PluginContext, io: { out: (line: string) => void }, app: FastifyInstance): Promise<number> | number
 }
 
 export interface EventHandlers {
@@ -91,6 +96,7 @@ export const manifestShape = Type.Object({
         label: Type.String(),
         href: Type.String({ pattern: '^/' }),
         roles: Type.Optional(Type.Array(Type.String())),
+        guest: Type.Optional(Type.Boolean()),
         order: Type.Optional(Type.Number())
       })
     )

@@ -102,9 +102,9 @@ export class Mailer {
   }
 
   /** Renders subject, HTML and text inside the shared mail layout with the brand's name and colour. */
-  async render(message: MailMessage) {
+  async render(message: MailMessage, em?: EntityManager) {
     const files = this.files(message.template)
-    const brand = await this.options.bus.filter('mail.brand', { name: 'Kaiku', colour: '#0f766e' }, { template: message.template, tenant: message.tenant })
+    const brand = await this.options.bus.filter('mail.brand', { name: 'Kaiku', colour: '#0f766e' }, { template: message.template, tenant: message.tenant, em })
     const locale = message.locale ?? this.options.defaultLocale
     const data = { ...message.data, brand, locale, unsubscribeUrl: message.unsubscribeUrl }
     const subject = this.template('text', files.subject)(data).trim()
@@ -127,7 +127,7 @@ export class Mailer {
     const key = message.key ?? randomUUID()
     if (key.length > 200) throw new InvalidInputError('a mail key must be at most 200 characters')
     const headers = this.headers(message)
-    const { subject, html, text } = await this.render(message)
+    const { subject, html, text } = await this.render(message, em)
     const id = randomUUID()
     await (em as SqlEntityManager)
       .createQueryBuilder(MailRecord)

@@ -27,7 +27,7 @@ export interface FlashMessage {
 declare module 'fastify' {
   interface FastifyRequest {
     /** Who is looking: set by an identity plugin; null for anonymous visitors. */
-    viewer: { id: string; name: string; roles: string[] } | null
+    viewer: { id: string; name: string; roles: string[]; signOutPath?: string } | null
     locale: string
     /** Queue a message for the next page this visitor sees (it lives in the session). */
     flash(kind: FlashMessage['kind'], text: string): void
@@ -78,7 +78,7 @@ export function navFor(nav: NavRecord[], request: FastifyRequest, catalogue: Mes
   const roles = request.viewer?.roles ?? []
   const path = request.url.split('?')[0]
   return nav
-    .filter((entry) => !entry.roles || entry.roles.some((role) => roles.includes(role)))
+    .filter((entry) => (entry.guest ? !request.viewer : !entry.roles || entry.roles.some((role) => roles.includes(role))))
     .sort((a, b) => (a.order ?? 500) - (b.order ?? 500))
     .map((entry) => ({
       label: catalogue.t(request.locale, entry.owner === 'core' ? entry.label : `${entry.owner}.${entry.label}`),

@@ -50,9 +50,10 @@ export default definePlugin({
   on: {
     filters: {
       // Mail to a member of an instance wears the instance's name and colour.
-      'mail.brand': async (brand, { tenant }, ctx) => {
+      'mail.brand': async (brand, { tenant, em }, ctx) => {
         if (!tenant) return brand
-        const row = await ctx.orm.em.fork().findOne(Tenant, { id: tenant })
+        // The sender's EntityManager: on SQLite a second connection would wait for its transaction.
+        const row = await (em ?? ctx.orm.em.fork()).findOne(Tenant, { id: tenant })
         return row ? { name: row.brandName, colour: row.brandColour } : brand
       }
     }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { EntityManager } from '@mikro-orm/core'
 import { ConflictError, InvalidInputError, NotFoundError, type TenantContext } from '../../../core/api.js'
 import { Tenant, TenantDomain, type TenantEntity, type TenantStatus } from '../entities/tenant.entity.js'
-import { normaliseDomain } from './domains.js'
+import { normaliseDomain, parseEmail } from './domains.js'
 
 /** Host names that may never be a tenant's subdomain. */
 const RESERVED = new Set(['www', 'api', 'admin', 'operator', 'static', 'mail', 'smtp', 'app', 'setup', 'kaiku', 'status', 'go'])
@@ -53,6 +53,10 @@ export function createTenantService(defaults: TenantDefaults) {
   })
 
   return {
+    /** Addresses and domains in the one form they are stored and compared in (see domains.ts). */
+    parseEmail,
+    normaliseDomain,
+
     async count(em: EntityManager): Promise<number> {
       return em.count(Tenant, {})
     },

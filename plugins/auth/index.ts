@@ -1,0 +1,111 @@
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import type { FastifyInstance } from 'fastify'
+import { definePlugin, type PluginContext } from '../../core/api.js'
+import { Member, Operator, ROLES, type Role } from './entities/member.entity.js'
+import { AuditEntry, AuthToken } from './entities/token.entity.js'
+import { identify } from './routes/identify.js'
+import { loginRoutes } from './routes/login.js'
+import { setupRoutes } from './routes/setup.js'
+import { memberService } from './services/members.js'
+import { issueToken } from './services/tokens.js'
+import messages from './messages/en.js'
+
+/** The CLI has no request: it finds the instance by slug and says so when there is none. */
+async function tenantFor(app: FastifyInstance, slug: string | undefined) {
+  const tenant = slug ? await app.tenancy.bySlug(app.kaiku.orm.em.fork(), slug) : undefined
+  if (!tenant) throw new Error(`no instance '${slug ?? ''}' (kaiku tenant list shows them)`)
+  return tenant
+}
+
+const tenantUrl = (ctx: PluginContext, slug: string) => {
+  const url = new URL(ctx.settings.publicUrl)
+  url.hostname = `${slug}.${url.hostname}`
+  return url.origin
+}
+
+/**
+ * Identity: members of company instances and platform operators; first-run setup, login (password and
+ * magic link), sessions with revocation, roles and guards.
+ */
+export default definePlugin({
+  name: 'auth',
+  version: '1.0.0',
+  api: '^1.0.0',
+  description: 'Members, operators, sign-in, sessions and roles.',
+  requires: ['tenancy'],
+  entities: [Member, Operator, AuthToken, AuditEntry],
+  migrations: join(import.meta.dirname, 'migrations'),
+  views: join(import.meta.dirname, 'views'),
+  mail: join(import.meta.dirname, 'mail'),
+  messages: { en: messages },
+  nav: [{ label: 'nav.login', href: '/login', guest: true, order: 990 }],
+  commands: [
+    {
+      name: 'user',
+      description: 'Create a member (prints a one-time login link without --password), or reset a password.',
+      usage: 'kaiku user create --tenant S --email E --name N --role owner|admin|curator|member [--password P] | reset-password --tenant S --email E [--password P]',
+      async run(args, ctx, io, app) {
+        const [action, ...rest] = args
+        const { values } = parseArgs({
+          args: rest,
+          options: { tenant: { type: 'string' }, email: { type: 'string' }, name: { type: 'string' }, role: { type: 'string' }, password: { type: 'string' } }
+        })
+        const tenant = await tenantFor(app, values.tenant)
+        const members = memberService((text) => app.tenancy.parseEmail(text))
+        const em = ctx.orm.em.fork()
+        em.setFilterParams('tenant', { tenantId: tenant.id })
+        const loginLink = async (memberId: string, email: string) => {
+          const { raw } = issueToken(em, { tenantId: tenant.id, kind: 'magic', email, memberId })
+          await em.flush()
+          return `${tenantUrl(ctx, tenant.slug)}/login/link/${raw}`
+        }
+        if (action === 'create') {
+          const role = (values.role ?? 'member') as Role
+          if (!ROLES.includes(role)) throw new Error(`--role must be one of ${ROLES.join(', ')}`)
+          const member = await members.create(em, tenant, { email: values.email ?? '', name: values.name ?? '', role, status: 'active', password: values.password })
+          io.out(`created ${member.role} ${member.email} in ${tenant.slug}`)
+          if (!values.password) io.out(`one-time login link (valid 15 minutes): ${await loginLink(member.id, member.email)}`)
+          return 0
+        }
+        if (action === 'reset-password') {
+          const member = await em.findOne(Member, { email: members.address(values.email ?? '').address })
+          if (!member) throw new Error(`no member ${values.email ?? ''} in ${tenant.slug}`)
+          if (values.password) {
+            await members.setPassword(em, member, values.password)
+            io.out(`password of ${member.email} changed; their sessions are ended`)
+          } else {
+            member.epoch += 1
+            await em.flush()
+            io.out(`sessions of ${member.email} ended; one-time login link (valid 15 minutes): ${await loginLink(member.id, member.email)}`)
+          }
+          return 0
+        }
+        io.out(`usage: ${this.usage}`)
+        return 2
+      }
+    },
+    {
+      name: 'operator',
+      description: 'Create a platform operator account.',
+      usage: 'kaiku operator create --email E --name N --password P',
+      async run(args, ctx, io, app) {
+        const [action, ...rest] = args
+        const { values } = parseArgs({ args: rest, options: { email: { type: 'string' }, name: { type: 'string' }, password: { type: 'string' } } })
+        if (action !== 'create' || !values.password) {
+          io.out(`usage: ${this.usage}`)
+          return 2
+        }
+        const operator = await memberService((text) => app.tenancy.parseEmail(text)).createOperator(ctx.orm.em.fork(), { email: values.email ?? '', name: values.name ?? '', password: values.password })
+        io.out(`created operator ${operator.email}`)
+        return 0
+      }
+    }
+  ],
+  async register(app, ctx) {
+    const members = memberService((text) => app.tenancy.parseEmail(text))
+    identify(app, { baseHost: new URL(ctx.settings.publicUrl).hostname.toLowerCase(), maxDays: ctx.settings.sessionMaxDays })
+    setupRoutes(app, ctx, members)
+    loginRoutes(app, ctx)
+  }
+})

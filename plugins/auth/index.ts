@@ -5,11 +5,19 @@ import { definePlugin, type PluginContext } from '../../core/api.js'
 import { Member, Operator, ROLES, type Role } from './entities/member.entity.js'
 import { AuditEntry, AuthToken } from './entities/token.entity.js'
 import { identify } from './routes/identify.js'
+import { invitationsRoutes } from './routes/invitations.js'
 import { loginRoutes } from './routes/login.js'
+import { operatorRoutes } from './routes/operator.js'
+import { peopleRoutes } from './routes/people.js'
 import { setupRoutes } from './routes/setup.js'
+import { signupRoutes } from './routes/signup.js'
 import { memberService } from './services/members.js'
 import { issueToken } from './services/tokens.js'
 import messages from './messages/en.js'
+import invitationsMessages from './messages/invitations.en.js'
+import operatorMessages from './messages/operator.en.js'
+import peopleMessages from './messages/people.en.js'
+import signupMessages from './messages/signup.en.js'
 
 /** The CLI has no request: it finds the instance by slug and says so when there is none. */
 async function tenantFor(app: FastifyInstance, slug: string | undefined) {
@@ -38,7 +46,7 @@ export default definePlugin({
   migrations: join(import.meta.dirname, 'migrations'),
   views: join(import.meta.dirname, 'views'),
   mail: join(import.meta.dirname, 'mail'),
-  messages: { en: messages },
+  messages: { en: { ...messages, ...signupMessages, ...invitationsMessages, ...peopleMessages, ...operatorMessages } },
   nav: [{ label: 'nav.login', href: '/login', guest: true, order: 990 }],
   commands: [
     {
@@ -107,5 +115,9 @@ export default definePlugin({
     identify(app, { baseHost: new URL(ctx.settings.publicUrl).hostname.toLowerCase(), maxDays: ctx.settings.sessionMaxDays })
     setupRoutes(app, ctx, members)
     loginRoutes(app, ctx)
+    signupRoutes(app, ctx, members)
+    invitationsRoutes(app, ctx, members)
+    peopleRoutes(app, ctx, members)
+    operatorRoutes(app, ctx, members)
   }
 })

@@ -1,0 +1,2 @@
+/** Messages of the signup area of the auth plugin; keys are used as `auth.<key>`. */
+export default {} satisfies Record<string, string>

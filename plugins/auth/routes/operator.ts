@@ -1,0 +1,6 @@
+import type { FastifyInstance } from 'fastify'
+import type { PluginContext } from '../../../core/api.js'
+import type { MemberService } from '../services/members.js'
+
+/** Not built yet: filled in by the work on this area. */
+export function operatorRoutes(_app: FastifyInstance, _ctx: PluginContext, _members: MemberService): void {}

@@ -77,12 +77,19 @@ export async function stop(child: ChildProcess, graceMs = 10_000): Promise<void>
  * with its own database and data folder, and waits until /healthz answers. Stopped at teardown,
  * before the database and folder are removed (tap runs teardowns last-registered first).
  */
-export async function startServer(t: TestLike, options: Pick<BuildOptions, 'env' | 'plugins'> = {}): Promise<RunningServer> {
+export async function startServer(
+  t: TestLike,
+  options: Pick<BuildOptions, 'env' | 'plugins'> & {
+    /** `localhost` serves company instances at `<slug>.localhost:<port>`, which Chromium resolves to loopback. */
+    publicHost?: 'localhost' | '127.0.0.1'
+  } = {}
+): Promise<RunningServer & { env: Record<string, string>; dir: string }> {
   const port = await freePort()
-  const url = `http://127.0.0.1:${port}`
+  const publicHost = options.publicHost ?? '127.0.0.1'
+  const url = `http://${publicHost}:${port}`
   const { env, dir } = await testEnv(t, {
     ...options,
-    env: { PORT: String(port), HOST: '127.0.0.1', KAIKU_PUBLIC_URL: url, ...options.env }
+    env: { PORT: String(port), HOST: publicHost, KAIKU_PUBLIC_URL: url, ...options.env }
   })
   // An empty config file of its own, so a developer's config/kaiku.json never applies.
   if (!env.KAIKU_CONFIG) {
@@ -92,7 +99,7 @@ export async function startServer(t: TestLike, options: Pick<BuildOptions, 'env'
 
   const { child, output } = spawnKaiku(t, ['core/server.ts'], env)
   await waitForHealth(url, child, output, 60_000)
-  return { url, child }
+  return { url, child, env, dir }
 }
 
 /**

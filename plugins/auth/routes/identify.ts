@@ -23,15 +23,17 @@ export function identify(app: FastifyInstance, options: { baseHost: string; maxD
   app.decorateRequest('member', null)
   app.decorateRequest('operator', null)
 
+  // An ended session is replaced by a fresh, empty one (the old one is deleted from the store): the
+  // page being served may still need a session for its form's CSRF token.
   app.addHook('onRequest', async (request, reply) => {
     if (request.routeOptions.config.operational) return
     const state = authState(request)
     if (!state) return
-    if (expired(request, state, options.maxDays)) return request.session.destroy()
+    if (expired(request, state, options.maxDays)) return request.session.regenerate()
     if (state.kind === 'member') {
       if (!request.tenant || state.tenantId !== request.tenant.id) return
       const member = await request.em.findOne(Member, { id: state.id })
-      if (!member || member.epoch !== state.epoch || member.status === 'suspended') return request.session.destroy()
+      if (!member || member.epoch !== state.epoch || member.status === 'suspended') return request.session.regenerate()
       request.member = member
       request.viewer = { id: member.id, name: member.name, roles: [member.role], signOutPath: '/logout' }
       if (member.status === 'unverified' && !OPEN_TO_UNVERIFIED.some((pattern) => pattern.test(request.url.split('?')[0]))) {
@@ -42,7 +44,7 @@ export function identify(app: FastifyInstance, options: { baseHost: string; maxD
     const host = request.hostname.toLowerCase().replace(/:\d+$/, '')
     if (host !== options.baseHost) return
     const operator = await request.em.findOne(Operator, { id: state.id })
-    if (!operator || operator.epoch !== state.epoch) return request.session.destroy()
+    if (!operator || operator.epoch !== state.epoch) return request.session.regenerate()
     request.operator = operator
     request.viewer = { id: operator.id, name: operator.name, roles: ['operator'], signOutPath: '/logout' }
   })

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify'
-import { Type, type PluginContext, type TypeBoxTypeProvider } from '../../../core/api.js'
+import { NotFoundError, Type, type PluginContext, type TypeBoxTypeProvider } from '../../../core/api.js'
 import { Member } from '../entities/member.entity.js'
 import { consumeToken, findToken, issueToken } from '../services/tokens.js'
 import { verifyPassword } from '../services/passwords.js'
@@ -92,6 +92,7 @@ export function loginRoutes(app: FastifyInstance, ctx: PluginContext) {
   })
 
   routes.get('/login/link/:token', { schema: { params: TokenParams } }, async (request, reply) => {
+    if (!request.tenant) throw new NotFoundError()
     const token = await findToken(request.em, 'magic', request.params.token)
     return reply.page('auth/link-confirm', { valid: Boolean(token), token: request.params.token }, { title: 'auth.link.title', status: token ? 200 : 410 })
   })

@@ -45,6 +45,8 @@ export function setupRoutes(app: FastifyInstance, ctx: PluginContext, members: M
         const tenant = await app.tenancy.create(em, { slug: body.slug ?? '', name: body.company ?? '', domains })
         await members.createOperator(em, { email: owner.address, name: body.name ?? '', password: body.password ?? '' })
         const member = await members.create(em, tenant, { email: owner.address, name: body.name ?? '', role: 'owner', status: 'active', password: body.password ?? '' })
+        member.lastLoginAt = new Date()
+        await em.flush()
         return { tenant, member }
       })
       app.tenancyCache.clear()

@@ -40,7 +40,7 @@ export async function buildAuth(t: TestLike, options: BuildOptions = {}) {
 
 export const owner = { name: 'Olivia Owner', email: 'olivia@acme.com', password: 'correct horse battery', company: 'Acme', slug: 'acme', domains: 'acme.com acme.fi' }
 
-/** Runs the first-run setup on the bare host; returns the signed-in owner's client on acme's host. */
+/** Runs the first-run setup on the bare host; returns the owner's client there, signed in (the bare host serves acme while it is the only instance). */
 export async function setUp(app: App) {
   const bare = client(app, 'localhost')
   const response = await bare.submit('/setup', owner)

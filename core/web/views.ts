@@ -77,14 +77,17 @@ function registerHelpers(hbs: typeof Handlebars, catalogue: MessageCatalogue): v
 export function navFor(nav: NavRecord[], request: FastifyRequest, catalogue: MessageCatalogue) {
   const roles = request.viewer?.roles ?? []
   const path = request.url.split('?')[0]
-  return nav
+  const visible = nav
     .filter((entry) => (entry.guest ? !request.viewer : !entry.roles || entry.roles.some((role) => roles.includes(role))))
     .sort((a, b) => (a.order ?? 500) - (b.order ?? 500))
-    .map((entry) => ({
-      label: catalogue.t(request.locale, entry.owner === 'core' ? entry.label : `${entry.owner}.${entry.label}`),
-      href: entry.href,
-      active: path === entry.href || (entry.href !== '/' && path.startsWith(entry.href + '/'))
-    }))
+  // Only the most specific entry is current: on /operator/jobs, "Jobs" rather than "Console" (/operator).
+  const matches = (href: string) => path === href || (href !== '/' && path.startsWith(href + '/'))
+  const current = visible.filter((entry) => matches(entry.href)).sort((a, b) => b.href.length - a.href.length)[0]
+  return visible.map((entry) => ({
+    label: catalogue.t(request.locale, entry.owner === 'core' ? entry.label : `${entry.owner}.${entry.label}`),
+    href: entry.href,
+    active: entry === current
+  }))
 }
 
 function takeFlash(request: FastifyRequest): FlashMessage[] {

@@ -24,7 +24,7 @@ export function requireMember(...roles: Role[]) {
 export function requireOperator() {
   return async (request: FastifyRequest, reply: FastifyReply) => {
     if (request.operator) return
-    if (wantsPage(request)) return reply.redirect(`/login?next=${encodeURIComponent(request.url)}`, 303)
+    if (wantsPage(request)) return reply.redirect(`/operator/login?next=${encodeURIComponent(request.url)}`, 303)
     throw new KaikuError('UNAUTHORIZED')
   }
 }

@@ -9,6 +9,7 @@ import { invitationsRoutes } from './routes/invitations.js'
 import { loginRoutes } from './routes/login.js'
 import { operatorRoutes } from './routes/operator.js'
 import { peopleRoutes } from './routes/people.js'
+import { settingsRoutes } from './routes/settings.js'
 import { setupRoutes } from './routes/setup.js'
 import { signupRoutes } from './routes/signup.js'
 import { memberService } from './services/members.js'
@@ -17,6 +18,7 @@ import messages from './messages/en.js'
 import invitationsMessages from './messages/invitations.en.js'
 import operatorMessages from './messages/operator.en.js'
 import peopleMessages from './messages/people.en.js'
+import settingsMessages from './messages/settings.en.js'
 import signupMessages from './messages/signup.en.js'
 
 /** The CLI has no request: it finds the instance by slug and says so when there is none. */
@@ -46,7 +48,7 @@ export default definePlugin({
   migrations: join(import.meta.dirname, 'migrations'),
   views: join(import.meta.dirname, 'views'),
   mail: join(import.meta.dirname, 'mail'),
-  messages: { en: { ...messages, ...signupMessages, ...invitationsMessages, ...peopleMessages, ...operatorMessages } },
+  messages: { en: { ...messages, ...signupMessages, ...invitationsMessages, ...peopleMessages, ...operatorMessages, ...settingsMessages } },
   nav: [{ label: 'nav.login', href: '/login', guest: true, order: 990 }],
   commands: [
     {
@@ -119,5 +121,6 @@ export default definePlugin({
     invitationsRoutes(app, ctx, members)
     peopleRoutes(app, ctx, members)
     operatorRoutes(app, ctx, members)
+    settingsRoutes(app, ctx)
   }
 })

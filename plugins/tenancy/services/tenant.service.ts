@@ -23,6 +23,64 @@ export interface TenantDefaults {
   invitationMessage: string
 }
 
+/** What an instance's owners and admins may change about it (see `update`). */
+export interface TenantSettings {
+  name: string
+  brandName: string
+  brandColour: string
+  invitationMessage: string
+  timeZone: string
+  locale: string
+}
+
+const CONTROL = /[\u0000-\u001f\u007f]/
+const CONTROL_BUT_NEWLINE = /[\u0000-\u0009\u000b-\u001f\u007f]/
+const COLOUR = /^#[0-9a-f]{6}$/
+const LOCALE = /^[a-z]{2}(-[A-Z]{2})?$/
+
+/** The zone's canonical name (`utc` is `UTC`), or undefined when Intl does not know it. */
+function canonicalZone(timeZone: string): string | undefined {
+  try {
+    return new Intl.DateTimeFormat('en', { timeZone }).resolvedOptions().timeZone
+  } catch {
+    return undefined
+  }
+}
+
+/** Checks and normalises the settings given; throws InvalidInputError naming the first bad field. */
+export function checkSettings(fields: Partial<TenantSettings>): Partial<TenantSettings> {
+  const out: Partial<TenantSettings> = {}
+  const line = (field: 'name' | 'brandName', value: unknown) => {
+    const text = String(value ?? '').trim()
+    if (!text || text.length > 120 || CONTROL.test(text)) throw new InvalidInputError(`${field}: 1 to 120 characters, no control characters`)
+    return text
+  }
+  if (fields.name !== undefined) out.name = line('name', fields.name)
+  if (fields.brandName !== undefined) out.brandName = line('brandName', fields.brandName)
+  if (fields.brandColour !== undefined) {
+    const colour = String(fields.brandColour ?? '').trim().toLowerCase()
+    if (!COLOUR.test(colour)) throw new InvalidInputError('brandColour: a colour as #rrggbb')
+    out.brandColour = colour
+  }
+  if (fields.invitationMessage !== undefined) {
+    const message = String(fields.invitationMessage ?? '').replace(/\r\n?/g, '\n').trim()
+    if (!message || message.length > 2000 || CONTROL_BUT_NEWLINE.test(message)) throw new InvalidInputError('invitationMessage: 1 to 2000 characters, no control characters but line breaks')
+    out.invitationMessage = message
+  }
+  if (fields.timeZone !== undefined) {
+    const zone = String(fields.timeZone ?? '').trim()
+    const canonical = zone && zone.length <= 64 ? canonicalZone(zone) : undefined
+    if (!canonical || canonical.length > 64) throw new InvalidInputError(`timeZone: '${zone.slice(0, 80)}' is not an IANA time zone`)
+    out.timeZone = canonical
+  }
+  if (fields.locale !== undefined) {
+    const locale = String(fields.locale ?? '').trim()
+    if (!LOCALE.test(locale)) throw new InvalidInputError('locale: a language code such as en or fi-FI')
+    out.locale = locale
+  }
+  return out
+}
+
 export function checkSlug(slug: string): string {
   const value = String(slug ?? '').trim().toLowerCase()
   if (!SLUG.test(value)) throw new InvalidInputError('slug: use 1 to 40 lower-case letters, digits and dashes, starting and ending with a letter or digit')
@@ -121,6 +179,19 @@ export function createTenantService(defaults: TenantDefaults) {
       const tenants = await em.find(Tenant, {}, { orderBy: { name: 'asc' } })
       const domains = await em.find(TenantDomain, {}, { orderBy: { domain: 'asc' } })
       return tenants.map((tenant) => toContext(tenant, domains.filter((d) => d.tenantId === tenant.id).map((d) => d.domain)))
+    },
+
+    /**
+     * Changes an instance's settings (name, branding, default invitation message, time zone, locale);
+     * fields left out stay as they are. Everything is checked before anything is saved.
+     */
+    async update(em: EntityManager, id: string, fields: Partial<TenantSettings>): Promise<TenantContext> {
+      const checked = checkSettings(fields)
+      const tenant = await em.findOne(Tenant, { id })
+      if (!tenant) throw new NotFoundError('no such instance')
+      Object.assign(tenant, checked, { updatedAt: new Date() })
+      await em.flush()
+      return toContext(tenant, await domainsOf(em, tenant.id))
     },
 
     async setStatus(em: EntityManager, slug: string, status: TenantStatus): Promise<TenantContext> {

@@ -1,0 +1,30 @@
+/** Messages of the instance settings area of the auth plugin; keys are used as `auth.<key>`. */
+export default {
+  'nav.settings': 'Settings',
+
+  'settings.title': 'Instance settings',
+  'settings.eyebrow': 'Administration',
+  'settings.heading': 'Instance settings',
+  'settings.lead': 'How your instance is named and looks, what invitations say by default, and the time zone and language it works in.',
+  'settings.address': 'Address',
+  'settings.domains': 'Email domains',
+  'settings.fixedHint': 'The address and the email domains are changed by the platform operator.',
+  'settings.name': 'Name',
+  'settings.nameHint': 'Your company’s name, as members and operators see it.',
+  'settings.brandName': 'Brand name',
+  'settings.brandNameHint': 'Shown at the top of every page and as the sender of mail.',
+  'settings.brandColour': 'Brand colour',
+  'settings.brandColourPicker': 'Pick the brand colour',
+  'settings.brandColourHint': 'Pick a colour, or type it as #rrggbb.',
+  'settings.invitationMessage': 'Default invitation message',
+  'settings.invitationMessageHint': 'Invitations start with this message; whoever invites can change it for their invitations.',
+  'settings.timeZone': 'Time zone',
+  'settings.timeZoneHint': 'A time zone such as Europe/Helsinki; digests and daily counts follow it.',
+  'settings.locale': 'Locale',
+  'settings.localeHint': 'A language code such as en or fi-FI.',
+  'settings.submit': 'Save settings',
+  'settings.saved': 'Settings saved.',
+  'settings.colourInvalid': 'Enter a colour as # and six hexadecimal digits, such as #0f766e.',
+  'settings.zoneInvalid': 'This is not a time zone we know; pick one from the list, such as Europe/Helsinki.',
+  'settings.localeInvalid': 'Enter a language code such as en or fi-FI.'
+}

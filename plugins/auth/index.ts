@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import type { FastifyInstance } from 'fastify'
-import { definePlugin, type PluginContext } from '../../core/api.js'
+import { definePlugin, Type, type PluginContext } from '../../core/api.js'
 import { Member, Operator, ROLES, type Role } from './entities/member.entity.js'
 import { AuditEntry, AuthToken } from './entities/token.entity.js'
 import { identify } from './routes/identify.js'
@@ -10,6 +10,7 @@ import { loginRoutes } from './routes/login.js'
 import { operatorRoutes } from './routes/operator.js'
 import { peopleRoutes } from './routes/people.js'
 import { settingsRoutes } from './routes/settings.js'
+import { selfServeRoutes } from './routes/self-serve.js'
 import { setupRoutes } from './routes/setup.js'
 import { signupRoutes } from './routes/signup.js'
 import { memberService } from './services/members.js'
@@ -44,6 +45,14 @@ export default definePlugin({
   api: '^1.0.0',
   description: 'Members, operators, sign-in, sessions and roles.',
   requires: ['tenancy'],
+  config: Type.Object({
+    selfServeInstances: Type.Boolean({
+      default: false,
+      env: 'KAIKU_SELF_SERVE_INSTANCES',
+      description:
+        'Operator setting: let someone whose work domain has no instance yet create one at /start on the bare host (they become its owner once their address is verified).'
+    })
+  }),
   entities: [Member, Operator, AuthToken, AuditEntry],
   migrations: join(import.meta.dirname, 'migrations'),
   views: join(import.meta.dirname, 'views'),
@@ -122,5 +131,6 @@ export default definePlugin({
     peopleRoutes(app, ctx, members)
     operatorRoutes(app, ctx, members)
     settingsRoutes(app, ctx)
+    selfServeRoutes(app, ctx, members)
   }
 })

@@ -34,13 +34,14 @@ export function pendingSignup(data: string): PendingSignup {
  */
 export function accountMail(ctx: PluginContext) {
   return {
-    async verification(em: EntityManager, request: FastifyRequest, tenant: TenantContext, member: MemberEntity, pending: PendingSignup = {}) {
+    /** `origin` overrides the request's host, for an instance created from another host (self-service). */
+    async verification(em: EntityManager, request: FastifyRequest, tenant: TenantContext, member: MemberEntity, pending: PendingSignup = {}, origin?: string) {
       const { raw, token } = issueToken(em, { tenantId: tenant.id, kind: 'verify', email: member.email, memberId: member.id, data: { ...pending } })
       await em.flush()
       await ctx.mail.send(em, {
         to: member.email,
         template: 'auth/verify-email',
-        data: { name: pending.name ?? member.name, tenantName: tenant.name, link: `${originOf(request, ctx.settings.publicUrl)}/verify/${raw}` },
+        data: { name: pending.name ?? member.name, tenantName: tenant.name, link: `${origin ?? originOf(request, ctx.settings.publicUrl)}/verify/${raw}` },
         key: `auth:verify:${token.id}`,
         tenant: tenant.id
       })

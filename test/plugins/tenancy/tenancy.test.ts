@@ -108,3 +108,13 @@ t.test('kaiku tenant create, list, suspend and domain', async (t) => {
   t.equal(await runCli(['tenant', 'create', '--slug', 'acme', '--name', 'Again', '--domain', 'x.com'], io), 1)
   t.match(out.join('\n'), /slug: 'acme' is already taken/)
 })
+
+t.test("pages wear the instance's brand colour, through a nonce'd style and nothing inline", async (t) => {
+  const app = await build(t, { plugins })
+  await create(app, 'acme', ['acme.com'])
+  const response = await page(app, 'acme.localhost')
+  const nonce = /style-src 'self' 'nonce-([^']+)'/.exec(response.headers['content-security-policy'] as string)?.[1]
+  t.ok(nonce)
+  t.match(response.body, new RegExp(`<style nonce="${nonce!.replace(/[+/=]/g, (c) => `\\${c}`)}">:root \\{ --brand: #0f766e;`))
+  t.notMatch(response.body, /style="/, 'no inline style attributes')
+})

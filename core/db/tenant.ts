@@ -26,6 +26,8 @@ export interface TenantContext {
   brandName: string
   brandColour: string
   invitationMessage: string
+  /** The logo's file, relative to the data folder (`logos/<id>.<ext>`), or null for the default mark. */
+  logoPath: string | null
   domains: string[]
 }
 

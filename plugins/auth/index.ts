@@ -7,6 +7,7 @@ import { AuditEntry, AuthToken } from './entities/token.entity.js'
 import { identify } from './routes/identify.js'
 import { invitationsRoutes } from './routes/invitations.js'
 import { loginRoutes } from './routes/login.js'
+import { logoRoutes } from './routes/logo.js'
 import { operatorRoutes } from './routes/operator.js'
 import { peopleRoutes } from './routes/people.js'
 import { settingsRoutes } from './routes/settings.js'
@@ -17,6 +18,7 @@ import { memberService } from './services/members.js'
 import { issueToken } from './services/tokens.js'
 import messages from './messages/en.js'
 import invitationsMessages from './messages/invitations.en.js'
+import logoMessages from './messages/logo.en.js'
 import operatorMessages from './messages/operator.en.js'
 import peopleMessages from './messages/people.en.js'
 import settingsMessages from './messages/settings.en.js'
@@ -57,7 +59,7 @@ export default definePlugin({
   migrations: join(import.meta.dirname, 'migrations'),
   views: join(import.meta.dirname, 'views'),
   mail: join(import.meta.dirname, 'mail'),
-  messages: { en: { ...messages, ...signupMessages, ...invitationsMessages, ...peopleMessages, ...operatorMessages, ...settingsMessages } },
+  messages: { en: { ...messages, ...signupMessages, ...invitationsMessages, ...peopleMessages, ...operatorMessages, ...settingsMessages, ...logoMessages } },
   nav: [{ label: 'nav.login', href: '/login', guest: true, order: 990 }],
   commands: [
     {
@@ -131,6 +133,7 @@ export default definePlugin({
     peopleRoutes(app, ctx, members)
     operatorRoutes(app, ctx, members)
     settingsRoutes(app, ctx)
+    logoRoutes(app, ctx)
     selfServeRoutes(app, ctx, members)
   }
 })

@@ -107,6 +107,7 @@ export function createTenantService(defaults: TenantDefaults) {
     brandName: tenant.brandName,
     brandColour: tenant.brandColour,
     invitationMessage: tenant.invitationMessage,
+    logoPath: tenant.logoPath ?? null,
     domains
   })
 
@@ -190,6 +191,20 @@ export function createTenantService(defaults: TenantDefaults) {
       const tenant = await em.findOne(Tenant, { id })
       if (!tenant) throw new NotFoundError('no such instance')
       Object.assign(tenant, checked, { updatedAt: new Date() })
+      await em.flush()
+      return toContext(tenant, await domainsOf(em, tenant.id))
+    },
+
+    /**
+     * Sets or clears the instance's logo file (a path relative to the data folder, which the caller
+     * has written and checked). Only a plain relative `logos/` path is accepted.
+     */
+    async setLogo(em: EntityManager, id: string, path: string | null): Promise<TenantContext> {
+      if (path !== null && !/^logos\/[A-Za-z0-9-]{1,64}\.(png|jpg|webp)$/.test(path)) throw new InvalidInputError('logoPath: a file under logos/')
+      const tenant = await em.findOne(Tenant, { id })
+      if (!tenant) throw new NotFoundError('no such instance')
+      tenant.logoPath = path
+      tenant.updatedAt = new Date()
       await em.flush()
       return toContext(tenant, await domainsOf(em, tenant.id))
     },

@@ -4,19 +4,11 @@ import { SessionRecord } from '../../../core/db/session.entity.js'
 import { MailRecord } from '../../../core/mail/mail.entity.js'
 import { Member, type Role } from '../../../plugins/auth/entities/member.entity.js'
 import { AuthToken } from '../../../plugins/auth/entities/token.entity.js'
-import { memberService } from '../../../plugins/auth/services/members.js'
 import { html } from '../../helper.js'
-import { buildAuth, client, owner, setUp, type App } from './helpers.js'
+import { buildAuth, client, owner, setUp, type App, addMember } from './helpers.js'
 
 const fork = (app: App) => app.kaiku.orm.em.fork()
 const memberAt = async (app: App, email: string) => fork(app).findOne(Member, { email }, { filters: false })
-
-async function addMember(app: App, input: { email: string; name: string; role: Role; password: string }, slug = 'acme') {
-  const em = fork(app)
-  const tenant = (await app.tenancy.bySlug(em, slug))!
-  em.setFilterParams('tenant', { tenantId: tenant.id })
-  return memberService((text) => app.tenancy.parseEmail(text)).create(em, tenant, { ...input, status: 'active' })
-}
 
 async function signedIn(app: App, email: string, password: string) {
   const browser = client(app, 'acme.localhost')

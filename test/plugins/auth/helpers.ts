@@ -1,4 +1,6 @@
 import type { LightMyRequestResponse } from 'fastify'
+import type { Role } from '../../../plugins/auth/entities/member.entity.js'
+import { memberService } from '../../../plugins/auth/services/members.js'
 import { build, html, type BuildOptions, type TestLike } from '../../helper.js'
 
 export type App = Awaited<ReturnType<typeof build>>
@@ -47,3 +49,29 @@ export async function setUp(app: App) {
   if (response.statusCode !== 303) throw new Error(`setup failed: ${response.statusCode} ${response.body.slice(0, 500)}`)
   return bare
 }
+
+/** An active member of an instance (acme unless named), created as the members service does. */
+export async function addMember(app: App, input: { email: string; name: string; role: Role; password?: string }, slug = 'acme') {
+  const em = app.kaiku.orm.em.fork()
+  const tenant = (await app.tenancy.bySlug(em, slug))!
+  em.setFilterParams('tenant', { tenantId: tenant.id })
+  return memberService((text) => app.tenancy.parseEmail(text)).create(em, tenant, { ...input, status: 'active' })
+}
+
+/** A client signed in with a password on `host` (acme's by default); throws if the login fails. */
+export async function signedIn(app: App, email: string, password: string, host = 'acme.localhost') {
+  const browser = client(app, host)
+  const response = await browser.submit('/login', { email, password })
+  if (response.statusCode !== 303) throw new Error(`login of ${email} failed: ${response.statusCode}`)
+  return browser
+}
+
+/**
+ * A page without what differs on every response (CSRF tokens, CSP nonces, request ids), so that two
+ * answers can be compared for "indistinguishable".
+ */
+export const comparable = (body: string) =>
+  body
+    .replace(/name="_csrf" value="[^"]+"/g, 'name="_csrf"')
+    .replace(/nonce="[^"]+"/g, 'nonce')
+    .replace(/<code>[^<]*<\/code>/g, '<code/>')

@@ -2,9 +2,8 @@ import t from 'tap'
 import { MailRecord } from '../../../core/mail/mail.entity.js'
 import { Member, type Role } from '../../../plugins/auth/entities/member.entity.js'
 import { AuthToken } from '../../../plugins/auth/entities/token.entity.js'
-import { memberService } from '../../../plugins/auth/services/members.js'
 import { html } from '../../helper.js'
-import { buildAuth, client, owner, setUp, type App } from './helpers.js'
+import { buildAuth, client, owner, setUp, type App, addMember, signedIn } from './helpers.js'
 
 const fork = (app: App) => app.kaiku.orm.em.fork()
 const mails = (app: App) => fork(app).find(MailRecord, {}, { orderBy: { createdAt: 'asc', id: 'asc' } })
@@ -23,20 +22,6 @@ async function linkTo(app: App, email: string): Promise<string> {
   const mail = (await invitationMails(app)).filter((m) => m.recipient === email).at(-1)
   if (!mail) throw new Error(`no invitation mailed to ${email}`)
   return linkIn(mail.text)
-}
-
-async function addMember(app: App, input: { email: string; name: string; role: Role; password?: string }) {
-  const em = fork(app)
-  const tenant = (await app.tenancy.bySlug(em, 'acme'))!
-  em.setFilterParams('tenant', { tenantId: tenant.id })
-  return memberService((text) => app.tenancy.parseEmail(text)).create(em, tenant, { ...input, status: 'active' })
-}
-
-async function signedIn(app: App, email: string, password: string, host = 'acme.localhost') {
-  const browser = client(app, host)
-  const response = await browser.submit('/login', { email, password })
-  if (response.statusCode !== 303) throw new Error(`login of ${email} failed: ${response.statusCode}`)
-  return browser
 }
 
 /** Posts to `action` with a CSRF token from a page the client can open (a 410 page has no form). */

@@ -1,10 +1,9 @@
 import t from 'tap'
 import { InvalidInputError } from '../../../core/api.js'
 import { type Role } from '../../../plugins/auth/entities/member.entity.js'
-import { memberService } from '../../../plugins/auth/services/members.js'
 import { Tenant } from '../../../plugins/tenancy/entities/tenant.entity.js'
 import { build, html, type TestLike } from '../../helper.js'
-import { client, setUp, type App } from './helpers.js'
+import { client, setUp, type App, addMember, signedIn } from './helpers.js'
 
 const buildWithSettings = (t: TestLike) => build(t, { plugins: ['tenancy', 'auth'] })
 
@@ -14,20 +13,6 @@ const tenantRow = async (app: App, slug: string) => {
   if (!row) throw new Error(`no tenant ${slug}`)
   const { name, brandName, brandColour, invitationMessage, timeZone, locale, updatedAt } = row
   return { name, brandName, brandColour, invitationMessage, timeZone, locale, updatedAt: updatedAt.toISOString() }
-}
-
-async function addMember(app: App, input: { email: string; name: string; role: Role; password: string }) {
-  const em = fork(app)
-  const tenant = (await app.tenancy.bySlug(em, 'acme'))!
-  em.setFilterParams('tenant', { tenantId: tenant.id })
-  return memberService((text) => app.tenancy.parseEmail(text)).create(em, tenant, { ...input, status: 'active' })
-}
-
-async function signedIn(app: App, email: string, password: string, host = 'acme.localhost') {
-  const browser = client(app, host)
-  const response = await browser.submit('/login', { email, password })
-  if (response.statusCode !== 303) throw new Error(`login of ${email} failed: ${response.statusCode}`)
-  return browser
 }
 
 const admin = { email: 'ada@acme.com', name: 'Ada Admin', role: 'admin' as const, password: 'analytical engine 1843' }

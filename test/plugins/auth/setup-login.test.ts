@@ -2,7 +2,7 @@ import t from 'tap'
 import { MailRecord } from '../../../core/mail/mail.entity.js'
 import { Member, Operator } from '../../../plugins/auth/entities/member.entity.js'
 import { html } from '../../helper.js'
-import { buildAuth, client, owner, setUp, type App } from './helpers.js'
+import { buildAuth, client, owner, setUp, type App, comparable } from './helpers.js'
 
 const members = (app: App) => app.kaiku.orm.em.fork().find(Member, {}, { filters: false, orderBy: { email: 'asc' } })
 
@@ -84,7 +84,7 @@ t.test('magic link: same page for anyone, single use, GET shows a button and onl
   const sent = await browser.submit('/login/link', { email: owner.email })
   const unknown = await client(app, 'acme.localhost').submit('/login/link', { email: 'ghost@acme.com' })
   t.equal(sent.statusCode, 200)
-  t.equal(unknown.body.replace(/ghost@acme\.com/g, 'X').replace(/name="_csrf" value="[^"]+"/g, ''), sent.body.replace(/olivia@acme\.com/g, 'X').replace(/name="_csrf" value="[^"]+"/g, ''), 'indistinguishable')
+  t.equal(comparable(unknown.body).replace(/ghost@acme\.com/g, 'X'), comparable(sent.body).replace(/olivia@acme\.com/g, 'X'), 'indistinguishable')
   const mail = await app.kaiku.orm.em.fork().find(MailRecord, {})
   t.equal(mail.length, 1, 'mail only for the real account')
   const link = /http:\/\/acme\.localhost(?::\d+)?(\/login\/link\/[A-Za-z0-9_-]{43})/.exec(mail[0].text)![1]

@@ -97,6 +97,13 @@ export function createTenantService(defaults: TenantDefaults) {
   const domainsOf = async (em: EntityManager, tenantId: string) =>
     (await em.find(TenantDomain, { tenantId }, { orderBy: { domain: 'asc' } })).map((d) => d.domain)
 
+  /** One instance by id or slug, or a 404 that names what was asked for. */
+  const load = async (em: EntityManager, where: { id: string } | { slug: string }) => {
+    const tenant = await em.findOne(Tenant, where)
+    if (!tenant) throw new NotFoundError('slug' in where ? `no instance '${where.slug}'` : 'no such instance')
+    return tenant
+  }
+
   const toContext = (tenant: TenantEntity, domains: string[]): TenantContext => ({
     id: tenant.id,
     slug: tenant.slug,
@@ -188,8 +195,7 @@ export function createTenantService(defaults: TenantDefaults) {
      */
     async update(em: EntityManager, id: string, fields: Partial<TenantSettings>): Promise<TenantContext> {
       const checked = checkSettings(fields)
-      const tenant = await em.findOne(Tenant, { id })
-      if (!tenant) throw new NotFoundError('no such instance')
+      const tenant = await load(em, { id })
       Object.assign(tenant, checked, { updatedAt: new Date() })
       await em.flush()
       return toContext(tenant, await domainsOf(em, tenant.id))
@@ -201,8 +207,7 @@ export function createTenantService(defaults: TenantDefaults) {
      */
     async setLogo(em: EntityManager, id: string, path: string | null): Promise<TenantContext> {
       if (path !== null && !/^logos\/[A-Za-z0-9-]{1,64}\.(png|jpg|webp)$/.test(path)) throw new InvalidInputError('logoPath: a file under logos/')
-      const tenant = await em.findOne(Tenant, { id })
-      if (!tenant) throw new NotFoundError('no such instance')
+      const tenant = await load(em, { id })
       tenant.logoPath = path
       tenant.updatedAt = new Date()
       await em.flush()
@@ -210,8 +215,7 @@ export function createTenantService(defaults: TenantDefaults) {
     },
 
     async setStatus(em: EntityManager, slug: string, status: TenantStatus): Promise<TenantContext> {
-      const tenant = await em.findOne(Tenant, { slug })
-      if (!tenant) throw new NotFoundError(`no instance '${slug}'`)
+      const tenant = await load(em, { slug })
       tenant.status = status
       tenant.updatedAt = new Date()
       await em.flush()
@@ -219,8 +223,7 @@ export function createTenantService(defaults: TenantDefaults) {
     },
 
     async addDomain(em: EntityManager, slug: string, domain: string): Promise<TenantContext> {
-      const tenant = await em.findOne(Tenant, { slug })
-      if (!tenant) throw new NotFoundError(`no instance '${slug}'`)
+      const tenant = await load(em, { slug })
       const normalised = normaliseDomain(domain)
       if (!normalised) throw new InvalidInputError(`domain: '${domain.slice(0, 80)}' is not a valid domain`)
       if (await em.count(TenantDomain, { domain: normalised })) throw new ConflictError(`domain: ${normalised} already belongs to an instance`)
@@ -230,8 +233,7 @@ export function createTenantService(defaults: TenantDefaults) {
     },
 
     async removeDomain(em: EntityManager, slug: string, domain: string): Promise<TenantContext> {
-      const tenant = await em.findOne(Tenant, { slug })
-      if (!tenant) throw new NotFoundError(`no instance '${slug}'`)
+      const tenant = await load(em, { slug })
       const domains = await domainsOf(em, tenant.id)
       const normalised = normaliseDomain(domain)
       if (!normalised || !domains.includes(normalised)) throw new NotFoundError(`'${domain.slice(0, 80)}' is not a domain of ${slug}`)

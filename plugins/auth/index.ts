@@ -16,6 +16,7 @@ import { setupRoutes } from './routes/setup.js'
 import { signupRoutes } from './routes/signup.js'
 import { memberService } from './services/members.js'
 import { issueToken } from './services/tokens.js'
+import { authEvents, memberJoined } from './events.js'
 import messages from './messages/en.js'
 import invitationsMessages from './messages/invitations.en.js'
 import logoMessages from './messages/logo.en.js'
@@ -60,6 +61,7 @@ export default definePlugin({
   views: join(import.meta.dirname, 'views'),
   mail: join(import.meta.dirname, 'mail'),
   messages: { en: { ...messages, ...signupMessages, ...invitationsMessages, ...peopleMessages, ...operatorMessages, ...settingsMessages, ...logoMessages } },
+  events: authEvents,
   nav: [{ label: 'nav.login', href: '/login', guest: true, order: 990 }],
   commands: [
     {
@@ -85,6 +87,7 @@ export default definePlugin({
           const role = (values.role ?? 'member') as Role
           if (!ROLES.includes(role)) throw new Error(`--role must be one of ${ROLES.join(', ')}`)
           const member = await members.create(em, tenant, { email: values.email ?? '', name: values.name ?? '', role, status: 'active', password: values.password })
+          memberJoined(ctx, em, member, 'cli')
           io.out(`created ${member.role} ${member.email} in ${tenant.slug}`)
           if (!values.password) io.out(`one-time login link (valid 15 minutes): ${await loginLink(member.id, member.email)}`)
           return 0

@@ -143,6 +143,7 @@ export function adminMembersRoutes(app: FastifyInstance, ctx: PluginContext): vo
         // Their pending links (sign-in, reset, verification) die with them.
         await em.nativeDelete(AuthToken, { memberId: target.id })
         em.remove(target)
+        ctx.events.emit('member.removed', { tenantId: target.tenantId, memberId: target.id }, { em })
         return { kind: 'success', key: 'auth.adminMembers.removed', endSessions: true }
       })
     )

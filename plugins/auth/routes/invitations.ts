@@ -1,3 +1,4 @@
+import { memberJoined } from '../events.js'
 import type { EntityManager } from '@mikro-orm/core'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { ConflictError, NotFoundError, Type, type PluginContext, type TypeBoxTypeProvider } from '../../../core/api.js'
@@ -225,6 +226,7 @@ function acceptRoutes(app: FastifyInstance, ctx: PluginContext, members: MemberS
         // Spent in the same transaction that creates the member: two tabs posting at once make one account.
         if (!(await consumeToken(em, 'invite', raw))) return null
         const created = await members.create(em, tenant, { email: token.email, name: name.value, role: invitation.role, status: 'active', password })
+        memberJoined(ctx, em, created, 'invitation')
         if (byLink) {
           const magic = issueToken(em, { tenantId: tenant.id, kind: 'magic', email: created.email, memberId: created.id })
           await em.flush()

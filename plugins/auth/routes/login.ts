@@ -1,3 +1,4 @@
+import { memberJoined } from '../events.js'
 import type { FastifyInstance } from 'fastify'
 import { NotFoundError, Type, type PluginContext, type TypeBoxTypeProvider } from '../../../core/api.js'
 import { Member } from '../entities/member.entity.js'
@@ -105,12 +106,14 @@ export function loginRoutes(app: FastifyInstance, ctx: PluginContext) {
       return reply.page('auth/link-confirm', { valid: false }, { title: 'auth.link.title', status: 410 })
     }
     // Following a link from the mailbox proves the address, as verification does.
-    if (member.status === 'unverified') {
+    const joins = member.status === 'unverified'
+    if (joins) {
       member.status = 'active'
       member.verifiedAt = new Date()
     }
     member.lastLoginAt = new Date()
     await request.em.flush()
+    if (joins) memberJoined(ctx, request.em, member, 'signup')
     await signIn(request, { kind: 'member', id: member.id, tenantId: tenant.id, epoch: member.epoch }, false, ctx.settings.sessionMaxDays)
     return reply.redirect('/', 303)
   })

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { ConflictError, InvalidInputError, NotFoundError, Type, type PluginContext, type TypeBoxTypeProvider } from '../../../core/api.js'
 import { FieldError, type MemberService } from '../services/members.js'
+import { memberJoined } from '../events.js'
 import { signIn } from '../services/sessions.js'
 import type { FieldErrors } from '../services/forms.js'
 
@@ -47,6 +48,7 @@ export function setupRoutes(app: FastifyInstance, ctx: PluginContext, members: M
         const member = await members.create(em, tenant, { email: owner.address, name: body.name ?? '', role: 'owner', status: 'active', password: body.password ?? '' })
         member.lastLoginAt = new Date()
         await em.flush()
+        memberJoined(ctx, em, member, 'setup')
         return { tenant, member }
       })
       app.tenancyCache.clear()

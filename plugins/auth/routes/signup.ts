@@ -1,3 +1,4 @@
+import { memberJoined } from '../events.js'
 import { UniqueConstraintViolationException, type EntityManager } from '@mikro-orm/core'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { ConflictError, NotFoundError, Type, type PluginContext, type TenantContext, type TypeBoxTypeProvider } from '../../../core/api.js'
@@ -149,6 +150,7 @@ export function signupRoutes(app: FastifyInstance, ctx: PluginContext, members: 
     // password) end here: someone who signed up with another person's address keeps no session.
     member.epoch += 1
     await request.em.flush()
+    memberJoined(ctx, request.em, member, 'signup')
     await spendOthers(request.em, member, 'verify')
     // Following the link from the mailbox proves the address, as a magic link does.
     await signIn(request, { kind: 'member', id: member.id, tenantId: tenant.id, epoch: member.epoch }, false, maxDays)
@@ -195,13 +197,15 @@ export function signupRoutes(app: FastifyInstance, ctx: PluginContext, members: 
     const problem = passwordProblem(password, member.email)
     if (problem) return resetPage(reply, { valid: true, token: raw, email: member.email, errors: { password: problem } }, 400)
     if (!(await consumeToken(request.em, 'reset', raw))) return resetPage(reply, { valid: false }, 410)
-    if (member.status === 'unverified') {
+    const joins = member.status === 'unverified'
+    if (joins) {
       // The link came through the mailbox, which proves the address as verification does.
       member.status = 'active'
       member.verifiedAt = new Date()
     }
     member.lastLoginAt = new Date()
     await members.setPassword(request.em, member, password)
+    if (joins) memberJoined(ctx, request.em, member, 'signup')
     await spendOthers(request.em, member, 'reset')
     await signIn(request, { kind: 'member', id: member.id, tenantId: tenant.id, epoch: member.epoch }, false, maxDays)
     request.flash('success', ctx.t(request.locale, 'auth.reset.done'))

@@ -1,0 +1,21 @@
+import type { EntityManager } from '@mikro-orm/core'
+import type { PluginContext } from '../../core/api.js'
+
+declare module '../../core/api.js' {
+  interface KaikuActions {
+    /** Someone became an active member of an instance (analytics counts joins, feeds welcome them). */
+    'member.joined': { tenantId: string; memberId: string; via: 'setup' | 'signup' | 'invitation' | 'cli' }
+    /** A member was removed; plugins delete or anonymise what they keep about them. */
+    'member.removed': { tenantId: string; memberId: string }
+  }
+}
+
+export const authEvents = {
+  'member.joined': { kind: 'action', description: 'A person became an active member of an instance (setup, verified sign-up, invitation, CLI).' },
+  'member.removed': { kind: 'action', description: 'A member was removed from an instance; other plugins clean up after them.' }
+} as const
+
+/** Raised with the EntityManager of the change, so handlers hear of it only once it commits. */
+export function memberJoined(ctx: PluginContext, em: EntityManager, member: { tenantId: string; id: string }, via: 'setup' | 'signup' | 'invitation' | 'cli'): void {
+  ctx.events.emit('member.joined', { tenantId: member.tenantId, memberId: member.id, via }, { em })
+}

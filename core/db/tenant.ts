@@ -28,6 +28,7 @@ export interface TenantContext {
   invitationMessage: string
   /** The logo's file, relative to the data folder (`logos/<id>.<ext>`), or null for the default mark. */
   logoPath: string | null
+  createdAt: Date
   domains: string[]
 }
 

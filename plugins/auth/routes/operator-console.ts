@@ -46,16 +46,12 @@ export function operatorConsoleRoutes(app: FastifyInstance, ctx: PluginContext):
     return url.origin
   }
 
-  /** When each instance was created: tenancy's context does not carry it, its table does. */
-  const createdAt = async (em: EntityManager) =>
-    new Map((await em.find<{ id: string; createdAt: Date }>('Tenant', {})).map((row) => [row.id, row.createdAt]))
-
   /** Members per instance: counts only, each query naming the instance it reads. */
   const memberCount = (em: EntityManager, tenant: TenantContext) => em.count(Member, {}, { filters: { tenant: { tenantId: tenant.id } } })
 
   const consolePage = async (request: FastifyRequest, reply: FastifyReply, form: { values?: Record<string, unknown>; errors?: FieldErrors; row?: RowProblem; status?: number } = {}) => {
     const em = request.em
-    const [tenants, created] = await Promise.all([app.tenancy.list(em), createdAt(em)])
+    const tenants = await app.tenancy.list(em)
     const rows = []
     for (const tenant of tenants) {
       const problem = form.row?.slug === tenant.slug ? form.row : undefined
@@ -68,7 +64,7 @@ export function operatorConsoleRoutes(app: FastifyInstance, ctx: PluginContext):
         statusKey: `auth.operator.status.${tenant.status}`,
         status: tenant.status,
         members: await memberCount(em, tenant),
-        createdAt: created.get(tenant.id),
+        createdAt: tenant.createdAt,
         domainValue: problem?.value,
         domainError: problem?.field === 'domain' ? problem.error : undefined,
         error: problem?.field === 'row' ? problem.error : undefined

@@ -115,6 +115,7 @@ export function createTenantService(defaults: TenantDefaults) {
     brandColour: tenant.brandColour,
     invitationMessage: tenant.invitationMessage,
     logoPath: tenant.logoPath ?? null,
+    createdAt: tenant.createdAt,
     domains
   })
 

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { InvalidInputError, Type, type PluginContext, type TypeBoxTypeProvider } from '../../../core/api.js'
+import { isTimeZone, InvalidInputError, Type, type PluginContext, type TypeBoxTypeProvider } from '../../../core/api.js'
 import { cleanText, type FieldErrors } from '../services/forms.js'
 import { requireMember } from '../services/guards.js'
 import { cleanMessage } from '../services/invitations.js'
@@ -24,15 +24,6 @@ type Values = Record<Field, string>
 const COLOUR = /^#[0-9a-fA-F]{6}$/
 const LOCALE = /^[a-z]{2}(-[A-Z]{2})?$/
 const MESSAGE_MAX = 2000
-
-const isTimeZone = (timeZone: string) => {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone })
-    return true
-  } catch {
-    return false
-  }
-}
 
 /** Offered in the time zone field's list; any zone Intl knows is accepted. */
 const ZONES: string[] = (() => {

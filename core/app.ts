@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs'
 import { randomUUID } from 'node:crypto'
 import { join } from 'node:path'
 import Fastify, { type FastifyInstance } from 'fastify'
@@ -242,7 +243,8 @@ export async function buildApp(loaded: LoadedConfig, options: BuildOptions = {})
     cache: config.viewCache,
     bus,
     nav,
-    appName: 'Kaiku'
+    appName: 'Kaiku',
+    stylesheets: plugins.filter((p) => p.manifest.assets && existsSync(join(p.manifest.assets, 'style.css'))).map((p) => `/static/${p.manifest.name}/style.css`)
   })
   registerErrorHandling(app, catalogue)
   await app.register(fastifyStatic, {
@@ -252,6 +254,9 @@ export async function buildApp(loaded: LoadedConfig, options: BuildOptions = {})
     index: false,
     wildcard: false
   })
+  for (const { manifest } of plugins.filter((p) => p.manifest.assets)) {
+    await app.register(fastifyStatic, { root: manifest.assets!, prefix: `/static/${manifest.name}/`, maxAge: '1h', index: false, wildcard: false, decorateReply: false })
+  }
   registerSetupGate(app, { orm, provider: () => setupProvider })
   registerHealth(app, orm, migrationNames)
   registerMetrics(app, { token: config.metricsToken, allow: config.metricsAllow })

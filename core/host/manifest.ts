@@ -56,6 +56,11 @@ export interface PluginManifest<C extends TObject = TObject> {
   migrations?: string
   /** Folder of Handlebars templates: pages at its top, partials under `partials/` (as `<plugin>/<name>`). */
   views?: string
+  /**
+   * Folder of static files served at `/static/<plugin>/`. A `style.css` in it is linked from every
+   * page; scripts are added by the pages that want them (`reply.page(…, { scripts: [...] })`).
+   */
+  assets?: string
   /** Message catalogue per language; keys are namespaced by the plugin name automatically. */
   messages?: Record<string, Record<string, string>>
   nav?: ManifestNavEntry[]
@@ -89,6 +94,7 @@ export const manifestShape = Type.Object({
   entities: Type.Optional(Type.Array(Type.Object({}))),
   migrations: Type.Optional(Type.String()),
   views: Type.Optional(Type.String()),
+  assets: Type.Optional(Type.String()),
   messages: Type.Optional(Type.Record(Type.String(), Type.Record(Type.String(), Type.String()))),
   nav: Type.Optional(
     Type.Array(

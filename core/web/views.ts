@@ -17,6 +17,8 @@ export interface PageOptions {
   /** Message key or plain text for the document title. */
   title?: string
   status?: number
+  /** Scripts served by Kaiku (a plugin's assets) that this page enhances itself with; never required. */
+  scripts?: string[]
 }
 
 export interface FlashMessage {
@@ -50,6 +52,8 @@ export interface ViewsOptions {
   bus: EventBus
   nav: NavRecord[]
   appName: string
+  /** Plugin stylesheets linked from every page, after core's. */
+  stylesheets?: string[]
 }
 
 function registerPartials(hbs: typeof Handlebars, owner: ViewOwner): void {
@@ -144,6 +148,8 @@ export async function registerViews(app: FastifyInstance, options: ViewsOptions)
         tenant: request.tenant,
         title,
         nav,
+        stylesheets: options.stylesheets ?? [],
+        scripts: pageOptions.scripts ?? [],
         flash: takeFlash(request),
         viewer: request.viewer,
         requestId: request.id,

@@ -24,6 +24,22 @@ t.test('a plugin outside plugins/ adds a route whose view renders in the shared 
   t.match(asAdmin.body, /href="\/fixture\/admin">Fixture admin<\/a>/, 'and shown to admins')
 })
 
+t.test("a plugin's assets are served under /static/<plugin>/, its stylesheet linked from every page, its scripts from the pages that ask", async (t) => {
+  const app = await build(t, withFixture)
+  const css = await app.inject({ url: '/static/fixture/style.css' })
+  t.equal(css.statusCode, 200)
+  t.match(css.headers['content-type'], /text\/css/)
+  t.match(css.body, /\.fixture-note/)
+  const page = await app.inject({ url: '/fixture', headers: html })
+  t.match(page.body, /<link rel="stylesheet" href="\/static\/fixture\/style.css">/)
+  const nonce = /script-src[^;]*'nonce-([^']+)'/.exec(String(page.headers['content-security-policy']))?.[1]
+  t.ok(nonce, 'the page has a script nonce')
+  t.match(page.body, `<script src="/static/fixture/enhance.js" nonce="${nonce}" defer></script>`, 'the script carries the CSP nonce')
+  const other = await app.inject({ url: '/fixture/setup', headers: html })
+  t.notMatch(other.body, /enhance\.js/)
+  t.equal((await app.inject({ url: '/static/fixture/../index.ts' })).statusCode, 404, 'nothing outside the assets folder')
+})
+
 t.test('plugin settings come from KAIKU_<PLUGIN>_<KEY>', async (t) => {
   const app = await build(t, { ...withFixture, env: { KAIKU_FIXTURE_GREETING: 'Moi' } })
   const page = await app.inject({ url: '/fixture', headers: html })

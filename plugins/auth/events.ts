@@ -1,7 +1,17 @@
 import type { EntityManager } from '@mikro-orm/core'
 import type { PluginContext } from '../../core/api.js'
 
+/** A block another plugin adds to the member's own profile page (`/me`): a partial and its data. */
+export interface ProfileSection {
+  partial: string
+  data: Record<string, unknown>
+}
+
 declare module '../../core/api.js' {
+  interface KaikuFilters {
+    /** Blocks under the profile form at `/me` (feeds adds favourite topics). Read with `em`. */
+    'profile.sections': { value: ProfileSection[]; context: { em: EntityManager; tenantId: string; memberId: string; locale: string } }
+  }
   interface KaikuActions {
     /** Someone became an active member of an instance (analytics counts joins, feeds welcome them). */
     'member.joined': { tenantId: string; memberId: string; via: 'setup' | 'signup' | 'invitation' | 'cli' }
@@ -11,6 +21,7 @@ declare module '../../core/api.js' {
 }
 
 export const authEvents = {
+  'profile.sections': { kind: 'filter', description: 'Blocks other plugins add to the member\'s own profile page (/me).' },
   'member.joined': { kind: 'action', description: 'A person became an active member of an instance (setup, verified sign-up, invitation, CLI).' },
   'member.removed': { kind: 'action', description: 'A member was removed from an instance; other plugins clean up after them.' }
 } as const

@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify'
 import { definePlugin, Type, type PluginContext } from '../../core/api.js'
 import { Member, Operator, ROLES, type Role } from './entities/member.entity.js'
 import { AuditEntry, AuthToken } from './entities/token.entity.js'
+import { authDoor } from './door.js'
 import { identify } from './routes/identify.js'
 import { invitationsRoutes } from './routes/invitations.js'
 import { loginRoutes } from './routes/login.js'
@@ -128,6 +129,7 @@ export default definePlugin({
   ],
   async register(app, ctx) {
     const members = memberService((text) => app.tenancy.parseEmail(text))
+    authDoor(app)
     identify(app, { baseHost: new URL(ctx.settings.publicUrl).hostname.toLowerCase(), maxDays: ctx.settings.sessionMaxDays })
     setupRoutes(app, ctx, members)
     loginRoutes(app, ctx)

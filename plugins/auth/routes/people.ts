@@ -49,16 +49,18 @@ export function peopleRoutes(app: FastifyInstance, ctx: PluginContext, members: 
       return reply.page('auth/people-profile', { person: found, own: found.id === me(request).id }, { title: 'auth.people.profileTitle' })
     })
 
-    const profilePage = (reply: FastifyReply, member: MemberEntity, values: Record<string, unknown>, errors: FieldErrors = {}) =>
-      reply.page(
+    const profilePage = async (request: FastifyRequest, reply: FastifyReply, member: MemberEntity, values: Record<string, unknown>, errors: FieldErrors = {}) => {
+      const sections = await ctx.events.filter('profile.sections', [], { em: request.em, tenantId: member.tenantId, memberId: member.id, locale: request.locale })
+      return reply.page(
         'auth/me',
-        { values, errors, email: member.email, id: member.id, avatar: avatarOf(member) },
+        { values, errors, email: member.email, id: member.id, avatar: avatarOf(member), sections },
         { title: 'auth.me.title', status: Object.keys(errors).length ? 400 : 200 }
       )
+    }
 
     routes.get('/me', async (request, reply) => {
       const member = me(request)
-      return profilePage(reply, member, { name: member.name, title: member.title, department: member.department })
+      return profilePage(request, reply, member, { name: member.name, title: member.title, department: member.department })
     })
 
     routes.post('/me', { schema: { body: ProfileBody } }, async (request, reply) => {
@@ -69,7 +71,7 @@ export function peopleRoutes(app: FastifyInstance, ctx: PluginContext, members: 
       const errors: FieldErrors = {}
       for (const [field, result] of Object.entries({ name, title, department })) if (result.error) errors[field] = result.error
       if (Object.keys(errors).length) {
-        return profilePage(reply, member, { name: request.body.name, title: request.body.title, department: request.body.department }, errors)
+        return profilePage(request, reply, member, { name: request.body.name, title: request.body.title, department: request.body.department }, errors)
       }
       member.name = name.value
       member.title = title.value || null

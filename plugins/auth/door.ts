@@ -1,0 +1,52 @@
+import type { EntityManager } from '@mikro-orm/core'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { Member, type Role } from './entities/member.entity.js'
+import { requireMember, requireOperator } from './services/guards.js'
+import { avatarOf, type Avatar } from './services/people.js'
+
+/** What other plugins may know of a member: enough to credit, greet and mail them. */
+export interface MemberCard {
+  id: string
+  name: string
+  email: string
+  role: Role
+  avatar: Avatar
+}
+
+/** Auth's declared door for other plugins: `app.auth`. */
+export interface AuthDoor {
+  /** A route scope's guard: a signed-in member of the request's instance, with one of `roles` if given. */
+  requireMember(...roles: Role[]): (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>
+  requireOperator(): (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>
+  /** Members by id, of the instance `em` is scoped to (ids of other instances are simply missing). */
+  members(em: EntityManager, ids: readonly string[]): Promise<Map<string, MemberCard>>
+  /** The active members with one of `roles` (all active members without roles). */
+  membersWithRole(em: EntityManager, roles?: readonly Role[]): Promise<MemberCard[]>
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    auth: AuthDoor
+  }
+}
+
+type MemberRow = { id: string; name: string; email: string; role: Role }
+const cardOf = (member: MemberRow): MemberCard => ({ id: member.id, name: member.name, email: member.email, role: member.role, avatar: avatarOf(member) })
+const FIELDS = ['id', 'name', 'email', 'role'] as const
+
+export function authDoor(app: FastifyInstance): void {
+  app.decorate('auth', {
+    requireMember,
+    requireOperator,
+    async members(em, ids) {
+      const unique = [...new Set(ids)].filter(Boolean)
+      if (unique.length === 0) return new Map()
+      const rows = await em.find(Member, { id: { $in: unique } }, { fields: [...FIELDS] })
+      return new Map(rows.map((row) => [row.id, cardOf(row)]))
+    },
+    async membersWithRole(em, roles) {
+      const rows = await em.find(Member, roles ? { status: 'active', role: { $in: [...roles] } } : { status: 'active' }, { fields: [...FIELDS], orderBy: { name: 'asc' } })
+      return rows.map(cardOf)
+    }
+  } satisfies AuthDoor)
+}

@@ -57,6 +57,26 @@ export function zonedInstant(year: number, month: number, day: number, hour: num
   return guess
 }
 
+const pad = (n: number) => String(n).padStart(2, '0')
+
+/** What a `datetime-local` field shows for `instant` in `timeZone`: `YYYY-MM-DDTHH:mm`. */
+export function toLocalInput(instant: Date, timeZone: string): string {
+  const p = localParts(instant.getTime(), timeZone)
+  return `${p.year}-${pad(p.month)}-${pad(p.day)}T${pad(p.hour)}:${pad(p.minute)}`
+}
+
+/** The instant a `datetime-local` value (`YYYY-MM-DDTHH:mm`) means in `timeZone`, or undefined if it is not one. */
+export function fromLocalInput(value: string, timeZone: string): Date | undefined {
+  const match = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::\d{2}(?:\.\d+)?)?$/.exec(value.trim())
+  if (!match) return undefined
+  const [year, month, day, hour, minute] = match.slice(1).map(Number)
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59) return undefined
+  const instant = zonedInstant(year, month, day, hour, minute, timeZone)
+  // 31 February and the like roll over to another day: refuse them rather than guess. (A time skipped
+  // by a daylight-saving change, 02:30 in spring, names the instant an hour later, on the same day.)
+  return toLocalInput(new Date(instant), timeZone).slice(0, 10) === value.trim().slice(0, 10) ? new Date(instant) : undefined
+}
+
 export function isTimeZone(timeZone: string): boolean {
   try {
     new Intl.DateTimeFormat('en-US', { timeZone })

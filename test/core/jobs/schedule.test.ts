@@ -1,6 +1,6 @@
 import t from 'tap'
 import { JobRecord } from '../../../core/jobs/job.entity.js'
-import { nextRun, validateSpec, zonedInstant } from '../../../core/jobs/schedule.js'
+import { fromLocalInput, nextRun, toLocalInput, validateSpec, zonedInstant } from '../../../core/jobs/schedule.js'
 import { buildApp } from '../../../core/app.js'
 import { loadConfig } from '../../../core/config/load.js'
 import { build, fixturePlugin, testEnv } from '../../helper.js'
@@ -65,4 +65,12 @@ t.test('a plugin with a broken schedule or job name does not boot', async (t) =>
   t.throws(attempt({ jobs: { 'other.job': { handler } } }), /plugin polls: job 'other.job' must be named 'polls.<job>'/)
   t.throws(attempt({ jobs: { 'polls.close': { handler } }, schedules: [{ name: 'polls.nightly', job: 'polls.open', spec: { daily: '02:00' } }] }), /schedule 'polls.nightly' runs unknown job 'polls.open'/)
   t.throws(attempt({ jobs: { 'polls.close': { handler } }, schedules: [{ name: 'polls.nightly', job: 'polls.close', spec: { daily: '2am' } }] }), /schedule 'polls.nightly': '2am' is not a time of day/)
+})
+
+t.test('datetime-local values read and written in a time zone', async (t) => {
+  t.equal(fromLocalInput('2026-12-01T09:30', 'Europe/Helsinki')?.toISOString(), '2026-12-01T07:30:00.000Z', 'winter offset')
+  t.equal(fromLocalInput('2026-07-01T09:30', 'Europe/Berlin')?.toISOString(), '2026-07-01T07:30:00.000Z', 'summer offset')
+  t.equal(toLocalInput(new Date('2026-07-01T07:30:00Z'), 'Europe/Berlin'), '2026-07-01T09:30')
+  t.equal(fromLocalInput('2026-03-29T02:30', 'Europe/Berlin')?.toISOString(), '2026-03-29T01:30:00.000Z', 'a skipped hour means the instant after it')
+  for (const bad of ['2026-02-31T09:30', '2026-13-01T09:30', '2026-01-01T24:00', 'tomorrow', '']) t.equal(fromLocalInput(bad, 'UTC'), undefined, `refused: '${bad}'`)
 })

@@ -7,6 +7,8 @@ export type { PluginManifest, ManifestNavEntry, CliCommand, EventHandlers } from
 export type { PluginContext, SetupProvider } from './host/context.js'
 export type { KaikuFilters, KaikuActions, NavItem } from './events/bus.js'
 export type { FlashMessage, PageOptions } from './web/views.js'
+export { cleanText, cleanUrl } from './web/forms.js'
+export type { FieldErrors } from './web/forms.js'
 export { KaikuError, NotFoundError, ForbiddenError, InvalidInputError, ConflictError, errorCodes } from './errors.js'
 export type { ErrorCode } from './errors.js'
 export { TENANT_FILTER, tenantFilter } from './db/tenant.js'

@@ -2,9 +2,6 @@
 export default {
   'nav.login': 'Sign in',
   'nav.logout': 'Sign out',
-  'form.required': 'Please fill this in.',
-  'form.control': 'Use letters, digits and punctuation only.',
-  'form.tooLong': 'This is too long.',
   'form.email': 'Enter an email address such as name@company.com.',
   'form.role': 'Choose one of the roles.',
   'password.tooShort': 'Use at least 10 characters.',

@@ -93,9 +93,9 @@ export function operatorConsoleRoutes(app: FastifyInstance, ctx: PluginContext):
     const name = cleanText(body.name, 120)
     if (name.error) errors.name = name.error
     const slug = cleanText(body.slug, 40)
-    if (slug.error) errors.slug = slug.error === 'auth.form.tooLong' ? 'auth.operator.console.slugInvalid' : slug.error
+    if (slug.error) errors.slug = slug.error === 'core.form.tooLong' ? 'auth.operator.console.slugInvalid' : slug.error
     const domains = (body.domains ?? '').split(/[\s,;]+/).filter(Boolean)
-    if (domains.length === 0) errors.domains = 'auth.form.required'
+    if (domains.length === 0) errors.domains = 'core.form.required'
     else if (domains.length > MAX_DOMAINS) errors.domains = 'auth.operator.console.tooManyDomains'
     if (Object.keys(errors).length) return consolePage(request, reply, { values, errors, status: 400 })
     try {
@@ -127,7 +127,7 @@ export function operatorConsoleRoutes(app: FastifyInstance, ctx: PluginContext):
     const tenant = await tenantOf(request, request.params.slug)
     const value = (request.body.domain ?? '').trim()
     const fail = (error: string, status: number) => consolePage(request, reply, { row: { slug: tenant.slug, field: 'domain', error, value }, status })
-    if (!value) return fail('auth.form.required', 400)
+    if (!value) return fail('core.form.required', 400)
     try {
       await request.em.transactional((em) => app.tenancy.addDomain(em, tenant.slug, value))
     } catch (error) {

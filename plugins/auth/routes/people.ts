@@ -111,14 +111,14 @@ export function peopleRoutes(app: FastifyInstance, ctx: PluginContext, members: 
       const { current = '', password = '' } = request.body
       // Members who joined by link have no password to confirm: they set one by the reset mail.
       if (!member.passwordHash) return securityPage(request, reply, {}, 400)
-      if (!current) return securityPage(request, reply, { current: 'auth.form.required' }, 400)
+      if (!current) return securityPage(request, reply, { current: 'core.form.required' }, 400)
       const limit = await ctx.limits.consume(`password:${member.tenantId}:${member.id}`, PASSWORD_PER_ACCOUNT.max, PASSWORD_PER_ACCOUNT.windowMs)
       if (!limit.allowed) {
         reply.header('retry-after', String(limit.retryAfter))
         return securityPage(request, reply, { current: 'auth.security.tooMany' }, 429)
       }
       if (!(await verifyPassword(current, member.passwordHash))) return securityPage(request, reply, { current: 'auth.security.currentWrong' }, 400)
-      const problem = password ? passwordProblem(password, member.email) : 'auth.form.required'
+      const problem = password ? passwordProblem(password, member.email) : 'core.form.required'
       if (problem) return securityPage(request, reply, { password: problem }, 400)
       try {
         await members.setPassword(request.em, member, password)

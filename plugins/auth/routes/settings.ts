@@ -56,20 +56,20 @@ function check(values: Values): FieldErrors {
   if (!COLOUR.test(values.brandColour)) errors.brandColour = 'auth.settings.colourInvalid'
   const message = cleanMessage(values.invitationMessage, MESSAGE_MAX)
   if (message.error) errors.invitationMessage = message.error
-  else if (!message.value) errors.invitationMessage = 'auth.form.required'
-  if (!values.timeZone) errors.timeZone = 'auth.form.required'
+  else if (!message.value) errors.invitationMessage = 'core.form.required'
+  if (!values.timeZone) errors.timeZone = 'core.form.required'
   else if (values.timeZone.length > 64 || !isTimeZone(values.timeZone)) errors.timeZone = 'auth.settings.zoneInvalid'
-  if (!values.locale) errors.locale = 'auth.form.required'
+  if (!values.locale) errors.locale = 'core.form.required'
   else if (!LOCALE.test(values.locale)) errors.locale = 'auth.settings.localeInvalid'
   return errors
 }
 
 /** The service's InvalidInputError starts with the field's name: shown next to that field. */
 const errorKeys: Record<Field, string> = {
-  name: 'auth.form.control',
-  brandName: 'auth.form.control',
+  name: 'core.form.control',
+  brandName: 'core.form.control',
   brandColour: 'auth.settings.colourInvalid',
-  invitationMessage: 'auth.form.control',
+  invitationMessage: 'core.form.control',
   timeZone: 'auth.settings.zoneInvalid',
   locale: 'auth.settings.localeInvalid'
 }

@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/core'
-import type { PluginContext, TenantContext } from '../../../core/api.js'
+import { cleanText, type PluginContext, type TenantContext } from '../../../core/api.js'
 import type { Role } from '../entities/member.entity.js'
 import type { AuthTokenEntity } from '../entities/token.entity.js'
 import { issueToken } from './tokens.js'
@@ -40,15 +40,8 @@ export function parseAddressList(text: string, parse: (text: string) => { addres
   return { valid: [...valid], invalid: [...invalid] }
 }
 
-const CONTROL_BUT_NEWLINE = /[\u0000-\u0009\u000b-\u001f\u007f]/
-
 /** A message of several paragraphs: line breaks kept, other control characters refused. */
-export function cleanMessage(value: unknown, max: number): { value: string; error?: string } {
-  const text = (typeof value === 'string' ? value : '').replace(/\r\n?/g, '\n').trim()
-  if (CONTROL_BUT_NEWLINE.test(text)) return { value: text, error: 'auth.form.control' }
-  if (text.length > max) return { value: text.slice(0, max), error: 'auth.form.tooLong' }
-  return { value: text }
-}
+export const cleanMessage = (value: unknown, max: number) => cleanText(value, max, false, true)
 
 /** The invitation's details, or null when the stored data is not an invitation we would have made. */
 export function invitationOf(token: AuthTokenEntity): InvitationData | null {

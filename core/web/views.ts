@@ -76,6 +76,20 @@ function registerHelpers(hbs: typeof Handlebars, catalogue: MessageCatalogue): v
     const date = new Date(value)
     return Number.isNaN(date.getTime()) ? '' : `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`
   })
+  const dateOf = (value: unknown) => {
+    if (!(value instanceof Date) && typeof value !== 'number' && typeof value !== 'string') return undefined
+    const date = new Date(value)
+    return Number.isNaN(date.getTime()) ? undefined : date
+  }
+  // For `<time datetime="…">`.
+  hbs.registerHelper('iso', (value: unknown) => dateOf(value)?.toISOString() ?? '')
+  // A time as the instance's members read it: in its time zone and the page's language.
+  hbs.registerHelper('localtime', function (value: unknown, options: Handlebars.HelperOptions) {
+    const date = dateOf(value)
+    if (!date) return ''
+    const root = (options.data?.root ?? {}) as { locale?: string; tenant?: { timeZone?: string } | null }
+    return new Intl.DateTimeFormat(root.locale ?? catalogue.fallback, { dateStyle: 'medium', timeStyle: 'short', timeZone: root.tenant?.timeZone ?? 'UTC' }).format(date)
+  })
 }
 
 export function navFor(nav: NavRecord[], request: FastifyRequest, catalogue: MessageCatalogue) {

@@ -1,0 +1,35 @@
+import type { EntityManager } from '@mikro-orm/core'
+import type { PluginContext } from '../../core/api.js'
+
+declare module '../../core/api.js' {
+  interface KaikuActions {
+    /** A post entered the feed (now, at its scheduled time, or from an RSS source in publish mode). */
+    'post.published': { tenantId: string; postId: string; authorId: string | null; suggestedById: string | null }
+    /** A link waits in the review queue (a member's suggestion, or an RSS item in review mode). */
+    'post.suggested': { tenantId: string; suggestionId: string; memberId: string | null }
+    /** A curator turned a suggestion into a post; the suggester is credited on it. */
+    'post.approved': { tenantId: string; suggestionId: string; postId: string; memberId: string | null; curatorId: string }
+    /** A curator declined a suggestion, with a note for the suggester. */
+    'post.rejected': { tenantId: string; suggestionId: string; memberId: string | null; curatorId: string }
+    /** A member commented on a post. */
+    'comment.created': { tenantId: string; postId: string; commentId: string; memberId: string }
+    /** A member liked a post. */
+    'post.liked': { tenantId: string; postId: string; memberId: string }
+  }
+}
+
+export const feedsEvents = {
+  'post.published': { kind: 'action', description: 'A post entered the feed (published now, at its scheduled time, or by an RSS source).' },
+  'post.suggested': { kind: 'action', description: 'A link was suggested for review (by a member or an RSS source in review mode).' },
+  'post.approved': { kind: 'action', description: 'A suggestion became a post; the suggester is credited.' },
+  'post.rejected': { kind: 'action', description: 'A suggestion was declined with a note for the suggester.' },
+  'comment.created': { kind: 'action', description: 'A member commented on a post.' },
+  'post.liked': { kind: 'action', description: 'A member liked a post.' }
+} as const
+
+type Actions = import('../../core/api.js').KaikuActions
+
+/** Raised with the change's EntityManager: handlers hear of it once it commits, never if it rolls back. */
+export function raise<N extends keyof typeof feedsEvents>(ctx: PluginContext, em: EntityManager, name: N, payload: Actions[N]): void {
+  ctx.events.emit(name, payload as never, { em })
+}

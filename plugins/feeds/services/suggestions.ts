@@ -1,0 +1,87 @@
+import { randomUUID } from 'node:crypto'
+import type { EntityManager } from '@mikro-orm/core'
+import type { FastifyInstance } from 'fastify'
+import type { PluginContext } from '../../../core/api.js'
+import type { PostEntity } from '../entities/post.entity.js'
+import { Suggestion, type SuggestionEntity } from '../entities/social.entity.js'
+import { raise } from '../events.js'
+
+export interface SuggestionInput {
+  url: string
+  title?: string | null
+  summary?: string | null
+  imageId?: string | null
+  comment?: string | null
+  memberId?: string | null
+  sourceId?: string | null
+  topicIds?: string[]
+}
+
+/** A link into the review queue (flushes); curators hear of it through `post.suggested`. */
+export async function createSuggestion(em: EntityManager, ctx: PluginContext, tenantId: string, input: SuggestionInput): Promise<SuggestionEntity> {
+  const suggestion = em.create(Suggestion, {
+    id: randomUUID(),
+    tenantId,
+    url: input.url,
+    title: input.title ?? null,
+    summary: input.summary ?? null,
+    imageId: input.imageId ?? null,
+    comment: input.comment ?? null,
+    memberId: input.memberId ?? null,
+    sourceId: input.sourceId ?? null,
+    topicIds: input.topicIds ?? [],
+    status: 'pending',
+    note: null,
+    postId: null,
+    decidedById: null,
+    decidedAt: null,
+    seenAt: null,
+    createdAt: new Date()
+  })
+  await em.flush()
+  raise(ctx, em, 'post.suggested', { tenantId, suggestionId: suggestion.id, memberId: suggestion.memberId ?? null })
+  return suggestion
+}
+
+/** Where mail about a suggestion links to: the instance's own host. */
+/**
+ * Tells the suggester what became of their link: a mail (queued in the same transaction) and a
+ * notice in the feed until they have seen it. RSS items have no suggester and get neither.
+ */
+async function tellSuggester(app: FastifyInstance, em: EntityManager, ctx: PluginContext, suggestion: SuggestionEntity, origin: string): Promise<void> {
+  if (!suggestion.memberId) return
+  const member = (await app.auth.members(em, [suggestion.memberId])).get(suggestion.memberId)
+  if (!member) return
+  const approved = suggestion.status === 'approved'
+  await ctx.mail.send(em, {
+    to: member.email,
+    template: approved ? 'feeds/suggestion-approved' : 'feeds/suggestion-rejected',
+    tenant: suggestion.tenantId,
+    key: `suggestion-${suggestion.id}-${suggestion.status}`,
+    data: {
+      name: member.name,
+      title: suggestion.title ?? suggestion.url,
+      url: suggestion.url,
+      note: suggestion.note,
+      link: approved ? `${origin}/posts/${suggestion.postId}` : `${origin}/suggest`
+    }
+  })
+}
+
+/** Marks a pending suggestion approved as `post` (inside the caller's transaction). */
+export async function approveSuggestion(app: FastifyInstance, em: EntityManager, ctx: PluginContext, suggestionId: string, post: PostEntity, curatorId: string, origin: string): Promise<void> {
+  const suggestion = await em.findOneOrFail(Suggestion, { id: suggestionId })
+  if (suggestion.status !== 'pending') throw new Error('suggestion already decided')
+  Object.assign(suggestion, { status: 'approved', postId: post.id, decidedById: curatorId, decidedAt: new Date(), seenAt: null })
+  await tellSuggester(app, em, ctx, suggestion, origin)
+  await em.flush()
+  raise(ctx, em, 'post.approved', { tenantId: suggestion.tenantId, suggestionId: suggestion.id, postId: post.id, memberId: suggestion.memberId ?? null, curatorId })
+}
+
+/** Declines a pending suggestion with a note for the suggester (inside the caller's transaction). */
+export async function rejectSuggestion(app: FastifyInstance, em: EntityManager, ctx: PluginContext, suggestion: SuggestionEntity, note: string, curatorId: string, origin: string): Promise<void> {
+  Object.assign(suggestion, { status: 'rejected', note: note || null, decidedById: curatorId, decidedAt: new Date(), seenAt: null })
+  await tellSuggester(app, em, ctx, suggestion, origin)
+  await em.flush()
+  raise(ctx, em, 'post.rejected', { tenantId: suggestion.tenantId, suggestionId: suggestion.id, memberId: suggestion.memberId ?? null, curatorId })
+}

@@ -1,4 +1,5 @@
-import { Post } from '../../../plugins/feeds/entities/post.entity.js'
+import { randomUUID } from 'node:crypto'
+import { Post, PostTopic } from '../../../plugins/feeds/entities/post.entity.js'
 import { Topic } from '../../../plugins/feeds/entities/topic.entity.js'
 import { build, type BuildOptions, type TestLike } from '../../helper.js'
 import { addMember, client, setUp, signedIn, type App } from '../auth/helpers.js'
@@ -55,3 +56,27 @@ export async function makePost(browser: Browser, fields: Record<string, string |
 export async function postRow(app: App, id: string) {
   return app.kaiku.orm.em.fork().findOne(Post, { id }, { filters: false })
 }
+
+/** Writes published posts straight into acme's tables: `n` of them, one minute apart, newest last. */
+export async function seedPosts(app: App, n: number, options: { title?: (i: number) => string; topicId?: string; start?: Date } = {}) {
+  const em = app.kaiku.orm.em.fork()
+  const tenant = (await app.tenancy.bySlug(em, 'acme'))!
+  const start = options.start ?? new Date(Date.now() - n * 60_000 - 3_600_000)
+  const ids: string[] = []
+  for (let i = 0; i < n; i++) {
+    const at = new Date(start.getTime() + i * 60_000)
+    const id = randomUUID()
+    ids.push(id)
+    em.create(Post, {
+      id, tenantId: tenant.id, url: `https://acme.com/${i}`, title: options.title?.(i) ?? `Post number ${i}`, summary: `Summary ${i}`, imageId: null,
+      disclosure: null, textsLocked: false, status: 'published', pinned: false, publishAt: null, publishedAt: at, expiresAt: null,
+      authorId: null, suggestedById: null, sourceId: null, likeCount: 0, commentCount: 0, createdAt: at, updatedAt: at
+    })
+    if (options.topicId) em.create(PostTopic, { id: randomUUID(), tenantId: tenant.id, postId: id, topicId: options.topicId })
+  }
+  await em.flush()
+  return ids
+}
+
+/** The post titles a feed page shows, in order. */
+export const titlesOf = (body: string) => [...body.matchAll(/class="post-card__title" id="[^"]+"><a href="\/posts\/[^"]+">([^<]+)</g)].map((m) => m[1])

@@ -67,7 +67,7 @@ t.test('comments: members write them, authors edit and delete their own, admins 
   t.equal((await comments(app)).length, 0)
 })
 
-t.test('a removed member's likes and comments go with them; the post's counts follow', async (t) => {
+t.test("a removed member's likes and comments go with them; the post's counts follow", async (t) => {
   const app = await buildFeeds(t)
   const { curator, member, owner } = await acme(app)
   const id = await makePost(curator, { url: 'https://acme.com/a', title: 'Bye' })

@@ -1,7 +1,25 @@
 import type { EntityManager } from '@mikro-orm/core'
 import type { PluginContext } from '../../core/api.js'
 
+/** A block another plugin adds to a post's page (sharing adds its share panel): a partial and its data. */
+export interface PostSection {
+  partial: string
+  data: Record<string, unknown>
+}
+
+/** A link another plugin adds under every post card; `:id` in the path becomes the post's id. */
+export interface CardLink {
+  label: string
+  path: string
+}
+
 declare module '../../core/api.js' {
+  interface KaikuFilters {
+    /** Blocks on a post's page, after its summary. `em` is the request's (read with it). */
+    'post.sections': { value: PostSection[]; context: { em: EntityManager; tenantId: string; postId: string; memberId: string; role: string; locale: string } }
+    /** Links under each post card of the feed (asked once per page). */
+    'post.cardLinks': { value: CardLink[]; context: { tenantId: string } }
+  }
   interface KaikuActions {
     /** A post entered the feed (now, at its scheduled time, or from an RSS source in publish mode). */
     'post.published': { tenantId: string; postId: string; authorId: string | null; suggestedById: string | null }
@@ -19,6 +37,8 @@ declare module '../../core/api.js' {
 }
 
 export const feedsEvents = {
+  'post.sections': { kind: 'filter', description: "Blocks other plugins add to a post's page (sharing adds its share panel)." },
+  'post.cardLinks': { kind: 'filter', description: 'Links other plugins add under every post card of the feed.' },
   'post.published': { kind: 'action', description: 'A post entered the feed (published now, at its scheduled time, or by an RSS source).' },
   'post.suggested': { kind: 'action', description: 'A link was suggested for review (by a member or an RSS source in review mode).' },
   'post.approved': { kind: 'action', description: 'A suggestion became a post; the suggester is credited.' },
@@ -30,6 +50,6 @@ export const feedsEvents = {
 type Actions = import('../../core/api.js').KaikuActions
 
 /** Raised with the change's EntityManager: handlers hear of it once it commits, never if it rolls back. */
-export function raise<N extends keyof typeof feedsEvents>(ctx: PluginContext, em: EntityManager, name: N, payload: Actions[N]): void {
+export function raise<N extends keyof Actions & keyof typeof feedsEvents>(ctx: PluginContext, em: EntityManager, name: N, payload: Actions[N]): void {
   ctx.events.emit(name, payload as never, { em })
 }

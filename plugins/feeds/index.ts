@@ -1,6 +1,7 @@
 import { join } from 'node:path'
 import { definePlugin, Type } from '../../core/api.js'
 import { Comment, FavouriteTopic, Image, Post, PostTopic, Reaction, Reader, ShareText, Source, SourceItem, Suggestion, Topic } from './entities/index.js'
+import { feedsDoor } from './door.js'
 import { feedsEvents } from './events.js'
 import messages from './messages/en.js'
 import { feedRoutes } from './routes/feed.js'
@@ -59,6 +60,7 @@ export default definePlugin({
   },
   schedules: sourcesPart.schedules,
   async register(app, ctx) {
+    feedsDoor(app)
     sourcesPart.register(app, ctx)
     feedRoutes(app, ctx)
     onboardingRoutes(app, ctx)

@@ -64,6 +64,7 @@ export function feedRoutes(app: FastifyInstance, ctx: PluginContext): void {
         for (const decision of decisions) decision.seenAt = now
         await request.em.flush()
       }
+      const cardLinks = await ctx.events.filter('post.cardLinks', [], { tenantId })
       const query = (extra: Record<string, string>) => new URLSearchParams({ ...(tab !== 'for-you' ? { tab } : {}), ...(q ? { q } : {}), ...extra }).toString()
       return reply.page(
         'feeds/feed',
@@ -76,8 +77,8 @@ export function feedRoutes(app: FastifyInstance, ctx: PluginContext): void {
           tab,
           q,
           topic,
-          pinned,
-          posts,
+          pinned: withLinks(pinned, cardLinks),
+          posts: withLinks(posts, cardLinks),
           marker,
           first: !request.query.after,
           next: page.next ? `/feed?${query({ after: page.next })}` : undefined,
@@ -106,6 +107,7 @@ export function feedRoutes(app: FastifyInstance, ctx: PluginContext): void {
       const people = await app.auth.members(request.em, [...comments.map((c) => c.memberId), post.authorId ?? ''])
       const details = isCurator(me.role) ? await postDetails(request.em, post.id) : undefined
       const expired = Boolean(post.expiresAt && post.expiresAt <= new Date())
+      const sections = await ctx.events.filter('post.sections', [], { em: request.em, tenantId: post.tenantId, postId: post.id, memberId: me.id, role: me.role, locale: request.locale })
       return reply.page(
         'feeds/post',
         {
@@ -126,6 +128,7 @@ export function feedRoutes(app: FastifyInstance, ctx: PluginContext): void {
             canEdit: comment.memberId === me.id,
             canDelete: comment.memberId === me.id || isAdmin(me.role)
           })),
+          sections,
           values,
           errors,
           canEdit: isCurator(me.role)
@@ -184,6 +187,10 @@ export function feedRoutes(app: FastifyInstance, ctx: PluginContext): void {
     })
   })
 }
+
+/** Each card with the links other plugins add under it (`:id` filled in). */
+const withLinks = <C extends { id: string }>(cards: C[], links: { label: string; path: string }[]) =>
+  cards.map((card) => ({ ...card, links: links.map((link) => ({ label: link.label, href: link.path.replace(':id', card.id) })) }))
 
 /** After a like, back to the feed page the member was on (same host, /feed only), else to the post. */
 function safeBack(referer: string, postId: string): string {

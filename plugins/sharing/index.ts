@@ -1,0 +1,58 @@
+import { join } from 'node:path'
+import { definePlugin } from '../../core/api.js'
+import { Click, Link, PostNetworks, Share, SharingProfile, SharingSettings, VisitorSalt } from './entities/sharing.entity.js'
+import { sharingEvents } from './events.js'
+import messages from './messages/en.js'
+import { adminRoutes } from './routes/admin.js'
+import { redirectRoutes } from './routes/redirect.js'
+import { networkLabel, shareRoutes } from './routes/share.js'
+import { ClickRecorder, SaltKeeper } from './services/clicks.js'
+import { RedirectDirectory } from './services/redirects.js'
+import { networksFor } from './services/settings.js'
+
+/**
+ * Sharing: the networks an instance allows, the share flow from any post, per-member tracked short
+ * links at /s/:code, and clicks recorded durably (group commit) without storing who clicked.
+ */
+export default definePlugin({
+  name: 'sharing',
+  version: '1.0.0',
+  api: '^1.0.0',
+  description: 'Approved networks, share texts and per-employee tracked short links with click counting.',
+  requires: ['tenancy', 'auth', 'feeds'],
+  entities: [SharingSettings, PostNetworks, SharingProfile, Link, Share, Click, VisitorSalt],
+  migrations: join(import.meta.dirname, 'migrations'),
+  views: join(import.meta.dirname, 'views'),
+  assets: join(import.meta.dirname, 'assets'),
+  messages: { en: messages },
+  events: sharingEvents,
+  on: {
+    filters: {
+      'post.sections': async (sections, { em, tenantId, postId, role }) => {
+        const networks = await networksFor(em, tenantId, postId)
+        const data = { postId, networks: networks.map((id) => ({ id, label: networkLabel(id) })), canNarrow: role !== 'member' }
+        return [{ partial: 'sharing/share-panel', data }, ...sections]
+      },
+      'post.cardLinks': (links) => [{ label: 'sharing.card.share', path: '/posts/:id/share' }, ...links]
+    }
+  },
+  jobs: {
+    'sharing.forget-salts': {
+      description: 'Delete visitor-key salts older than yesterday, so old keys cannot be recomputed.',
+      async handler(_payload: Record<string, never>, { em }) {
+        await SaltKeeper.forgetOld(em)
+      }
+    }
+  },
+  schedules: [{ name: 'sharing.forget-salts', job: 'sharing.forget-salts', spec: { daily: '00:05' } }],
+  async register(app, ctx) {
+    const clicks = new ClickRecorder(ctx.orm)
+    const salts = new SaltKeeper(ctx.orm)
+    const directory = new RedirectDirectory(ctx.orm, app, new URL(ctx.settings.publicUrl).hostname.toLowerCase())
+    // Requests wait for their click's batch, and closing waits for requests; this catches stragglers.
+    app.addHook('onClose', async () => clicks.drain())
+    redirectRoutes(app, { directory, clicks, salts })
+    shareRoutes(app, ctx)
+    adminRoutes(app, ctx, directory)
+  }
+})

@@ -1,0 +1,68 @@
+import t from 'tap'
+import { acmeWithPost, buildSharing, rows, share } from './helpers.js'
+
+t.test('/s/:code: a 302 to the post with UTM parameters, the click stored first, no cookie', async (t) => {
+  const app = await buildSharing(t)
+  const { member, postId } = await acmeWithPost(app)
+  await share(member, postId, 'linkedin', { text: 'hi' })
+  const [link] = await rows.links(app)
+  const click = await app.inject({ url: `/s/${link.code}`, headers: { host: 'acme.localhost', 'user-agent': 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/130', referer: 'https://www.linkedin.com/feed/?x=secret', 'x-forwarded-for': '203.0.113.77' }, remoteAddress: '198.51.100.23' })
+  t.equal(click.statusCode, 302)
+  t.equal(click.headers.location, link.target)
+  t.equal(click.headers['cache-control'], 'no-store')
+  t.equal(click.headers['referrer-policy'], 'no-referrer')
+  t.notOk(click.headers['set-cookie'], 'no cookie')
+  const [stored] = await rows.clicks(app)
+  t.equal(stored.linkId, link.id)
+  t.equal(stored.postId, postId)
+  t.equal(stored.memberId, link.memberId)
+  t.equal(stored.network, 'linkedin')
+  t.equal(stored.ipNet, '198.51.100.0/24', 'the address cut to /24 (and X-Forwarded-For from an untrusted peer ignored)')
+  t.equal(stored.agent, 'desktop')
+  t.equal(stored.referrerHost, 'www.linkedin.com', 'the referrer host only')
+  t.equal(stored.bot, false)
+  t.match(stored.visitorKey, /^[0-9a-f]{64}$/)
+  const sessions = await app.kaiku.orm.em.fork().getConnection().execute('select count(*) as n from kaiku_session')
+  const before = Number(sessions[0].n)
+  await app.inject({ url: `/s/${link.code}`, headers: { host: 'acme.localhost' } })
+  const after = await app.kaiku.orm.em.fork().getConnection().execute('select count(*) as n from kaiku_session')
+  t.equal(Number(after[0].n), before, 'no session created')
+})
+
+t.test('nothing in the request changes the target; unknown codes are a 404 without Location', async (t) => {
+  const app = await buildSharing(t)
+  const { member, postId } = await acmeWithPost(app)
+  await share(member, postId, 'x', { text: 'hi' })
+  const [link] = await rows.links(app)
+  for (const url of [`/s/${link.code}?url=https://evil.example`, `/s/${link.code}?next=//evil.example`, `/s/${link.code}/?to=javascript:alert(1)`, `/s/${link.code}#//evil.example`]) {
+    const response = await app.inject({ url, headers: { host: 'acme.localhost' } })
+    if (response.statusCode === 302) t.equal(response.headers.location, link.target, url)
+    else t.equal(response.statusCode, 404, url)
+  }
+  for (const url of ['/s/AAAAAAAAAA', '/s/%2F%2Fevil.example', '/s/javascript:alert(1)', '/s/short', `/s/${link.code}x`, '/s//evil.example']) {
+    const response = await app.inject({ url, headers: { host: 'acme.localhost' } })
+    t.equal(response.statusCode, 404, url)
+    t.notOk(response.headers.location, `${url}: no Location`)
+  }
+  const elsewhere = await app.inject({ url: `/s/${link.code}`, headers: { host: 'evil.example' } })
+  t.equal(elsewhere.statusCode, 404, 'not on a host that is not the instance\'s')
+})
+
+t.test('bots and link unfurlers are recorded as bots; unique visitors by a daily keyed hash', async (t) => {
+  const app = await buildSharing(t)
+  const { member, postId } = await acmeWithPost(app)
+  await share(member, postId, 'x', { text: 'hi' })
+  const [link] = await rows.links(app)
+  const hit = (ua: string, ip: string) => app.inject({ url: `/s/${link.code}`, headers: { host: 'acme.localhost', 'user-agent': ua }, remoteAddress: ip })
+  await hit('Twitterbot/1.0', '192.0.2.1')
+  await hit('LinkedInBot/1.0 (compatible; Mozilla/5.0; Apache-HttpClient +http://www.linkedin.com)', '192.0.2.1')
+  await hit('Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Mobile/15E148', '192.0.2.10')
+  await hit('Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Mobile/15E148', '192.0.2.99')
+  await hit('Mozilla/5.0 (X11; Linux x86_64) Firefox/130', '2001:db8:abcd:12::1')
+  const clicks = await rows.clicks(app)
+  t.same(clicks.map((c) => c.bot), [true, true, false, false, false])
+  t.same(clicks.map((c) => c.agent), ['bot', 'bot', 'mobile', 'mobile', 'desktop'])
+  t.equal(clicks[2].visitorKey, clicks[3].visitorKey, 'the same /24 and browser is one visitor')
+  t.not(clicks[3].visitorKey, clicks[4].visitorKey)
+  t.equal(clicks[4].ipNet, '2001:db8:abcd::/48')
+})

@@ -1,0 +1,93 @@
+import t from 'tap'
+import { buildSharing, acmeWithPost, rows, share } from './helpers.js'
+import { send } from '../feeds/helpers.js'
+
+/** Attribute values as the browser reads them. */
+const unescape = (html: string) => html.replace(/&#x3D;/g, '=').replace(/&amp;/g, '&')
+
+t.test('a member shares a post: suggested text with the disclosure line, a tracked link, the share recorded, the network opened', async (t) => {
+  const app = await buildSharing(t)
+  const { member, postId } = await acmeWithPost(app, { disclosure: '#iworkforacme' })
+  const post = await member.get(`/posts/${postId}`)
+  t.match(post.body, /Share this post/)
+  t.match(post.body, new RegExp(`href="/posts/${postId}/share/linkedin"`))
+  const feed = await member.get('/feed')
+  t.match(feed.body, new RegExp(`href="/posts/${postId}/share">Share<`), 'the card links to sharing')
+
+  const compose = await member.get(`/posts/${postId}/share/x`)
+  t.equal(compose.statusCode, 200)
+  t.match(compose.body, />Proud of the team!<\/textarea>/)
+  t.match(compose.body, /#iworkforacme/)
+  t.match(compose.body, /\/ 280 characters/)
+
+  const shared = await share(member, postId, 'x', { text: 'Look at this!' })
+  t.equal(shared.statusCode, 303)
+  const [link] = await rows.links(app)
+  const [recorded] = await rows.shares(app)
+  t.match(link.code, /^[0-9A-Za-z]{10}$/)
+  t.equal(link.network, 'x')
+  t.equal(link.target, 'https://blog.acme.com/launch?ref=blog&utm_source=x&utm_medium=employee_advocacy&utm_campaign=employee_advocacy')
+  t.equal(recorded.text, 'Look at this!\n\n#iworkforacme', 'the disclosure line is always appended')
+  t.equal(shared.headers.location, `/shares/${recorded.id}`)
+
+  const ready = unescape((await member.get(String(shared.headers.location))).body)
+  const url = `http://acme.localhost/s/${link.code}`
+  t.ok(ready.includes(`href="https://x.com/intent/post?text=Look%20at%20this!%0A%0A%23iworkforacme&url=${encodeURIComponent(url)}"`), 'the intent URL carries text and link')
+  t.ok(ready.includes(`value="${url}"`))
+
+  const again = await share(member, postId, 'x', { text: 'Again' })
+  t.equal(again.statusCode, 303)
+  t.equal((await rows.links(app)).length, 1, 'one link per (post, member, network)')
+  t.equal((await rows.shares(app)).length, 2, 'each share is recorded')
+})
+
+t.test('only allowed networks are offered or accepted; a post narrows them further', async (t) => {
+  const app = await buildSharing(t)
+  const { owner, curator, member, postId } = await acmeWithPost(app)
+  const saved = await send(owner, '/admin/networks', '/admin/networks', { networks: ['linkedin', 'x', 'mastodon'], utmCampaign: 'spring', shortDomain: '' })
+  t.equal(saved.statusCode, 303)
+  const panel = await member.get(`/posts/${postId}`)
+  t.match(panel.body, /share\/linkedin/)
+  t.notMatch(panel.body, /share\/facebook/)
+  t.equal((await member.get(`/posts/${postId}/share/facebook`)).statusCode, 403)
+  t.equal((await share(member, postId, 'facebook')).statusCode, 403, 'a disallowed network is refused')
+  t.equal((await member.get(`/posts/${postId}/share/myspace`)).statusCode, 404, 'an unknown network is a 404')
+
+  await send(curator, `/posts/${postId}/networks`, `/posts/${postId}/networks`, { networks: ['linkedin', 'facebook'] })
+  const narrowed = await member.get(`/posts/${postId}`)
+  t.match(narrowed.body, /share\/linkedin/)
+  t.notMatch(narrowed.body, /share\/x"/, 'narrowed by the post')
+  t.notMatch(narrowed.body, /share\/facebook/, 'a post cannot widen the instance\'s choice')
+  t.equal((await share(member, postId, 'x', { text: 'hi' })).statusCode, 403)
+  t.equal((await share(member, postId, 'linkedin', { text: 'hi' })).statusCode, 303)
+  const [link] = await rows.links(app)
+  t.match(link.target, /utm_campaign=spring/)
+  t.equal((await rows.shares(app)).length, 1, 'nothing recorded for refused shares')
+  t.equal((await member.get('/admin/networks')).statusCode, 403)
+})
+
+t.test('limits are shown and enforced, locked texts cannot be changed, expired posts cannot be shared', async (t) => {
+  const app = await buildSharing(t)
+  const { curator, member, postId } = await acmeWithPost(app)
+  const tooLong = await share(member, postId, 'x', { text: 'x'.repeat(260) })
+  t.equal(tooLong.statusCode, 400)
+  t.match(tooLong.body, /Too long for this network: 280 characters at most/)
+  t.equal((await share(member, postId, 'x', { text: 'x'.repeat(250) })).statusCode, 303, 'a link counts as 23 on X')
+  t.equal((await share(member, postId, 'mastodon', { text: 'hi', instance: 'not a server' })).statusCode, 400)
+  const toot = await share(member, postId, 'mastodon', { text: 'hi', instance: '@mia@mastodon.social' })
+  t.equal(toot.statusCode, 303)
+  t.match(unescape((await member.get(String(toot.headers.location))).body), /href="https:\/\/mastodon\.social\/share\?text=hi%0A%0Ahttp/)
+
+  const locked = await (await import('../feeds/helpers.js')).makePost(curator, { url: 'https://acme.com/l', title: 'Locked', textNetwork: ['any'], textBody: ['Exactly this.'], textsLocked: '1' })
+  const page = await member.get(`/posts/${locked}/share/linkedin`)
+  t.match(page.body, /readonly/)
+  await share(member, locked, 'linkedin', { text: 'My own words' })
+  const shares = await rows.shares(app)
+  t.equal(shares[shares.length - 1].text, 'Exactly this.', 'the locked text is shared as written')
+
+  const em = app.kaiku.orm.em.fork()
+  await em.getConnection().execute(`update feeds_post set expires_at = ? where id = ?`, [app.kaiku.orm.em.getPlatform().processDateProperty(new Date(Date.now() - 1000)), locked])
+  const expired = await share(member, locked, 'linkedin', { text: 'late' })
+  t.equal(expired.statusCode, 409)
+  t.equal((await rows.shares(app)).length, shares.length, 'nothing recorded')
+})

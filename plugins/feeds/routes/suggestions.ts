@@ -64,7 +64,7 @@ export function suggestionRoutes(app: FastifyInstance, ctx: PluginContext): void
       const found = await request.em.transactional(async (em) => {
         const suggestion = isId(id) ? await em.findOne(Suggestion, { id: id.toLowerCase(), status: 'pending' }) : null
         if (!suggestion) return false
-        await rejectSuggestion(app, em, ctx, suggestion, note.value, viewerOf(request).id, originOf(request, ctx.settings.publicUrl))
+        await rejectSuggestion(app, em, ctx, suggestion.id, note.value, viewerOf(request).id, originOf(request, ctx.settings.publicUrl))
         return true
       })
       if (!found) throw new NotFoundError()

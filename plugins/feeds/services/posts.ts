@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { EntityManager } from '@mikro-orm/core'
 import type { PluginContext } from '../../../core/api.js'
-import { Post, PostTopic, ShareText, type PostEntity } from '../entities/post.entity.js'
+import { Image, Post, PostTopic, ShareText, type PostEntity } from '../entities/post.entity.js'
 import { Topic } from '../entities/topic.entity.js'
 import { raise } from '../events.js'
 
@@ -31,6 +31,12 @@ async function ownTopics(em: EntityManager, ids: readonly string[]): Promise<str
   const found = await em.find(Topic, { id: { $in: unique }, archived: false }, { fields: ['id'] })
   const known = new Set(found.map((topic) => topic.id))
   return unique.filter((id) => known.has(id))
+}
+
+/** The image if it belongs to `em`'s instance, else null: a post never shows another instance's image. */
+async function ownImage(em: EntityManager, id: string | null | undefined): Promise<string | null> {
+  if (!id) return null
+  return (await em.findOne(Image, { id }, { fields: ['id'] })) ? id : null
 }
 
 async function writeTopics(em: EntityManager, post: PostEntity, topicIds: readonly string[]): Promise<void> {
@@ -80,7 +86,7 @@ export async function createPost(em: EntityManager, ctx: PluginContext, tenantId
     url: input.url,
     title: input.title,
     summary: input.summary ?? null,
-    imageId: input.imageId ?? null,
+    imageId: await ownImage(em, input.imageId),
     disclosure: input.disclosure ?? null,
     textsLocked: input.textsLocked ?? false,
     status: 'draft',
@@ -112,7 +118,7 @@ export async function updatePost(em: EntityManager, ctx: PluginContext, post: Po
     url: changes.url,
     title: changes.title,
     summary: changes.summary ?? null,
-    imageId: changes.imageId ?? null,
+    imageId: await ownImage(em, changes.imageId),
     disclosure: changes.disclosure ?? null,
     textsLocked: changes.textsLocked ?? false,
     pinned: changes.pinned ?? false,

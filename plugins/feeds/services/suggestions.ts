@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { EntityManager } from '@mikro-orm/core'
 import type { FastifyInstance } from 'fastify'
-import type { PluginContext } from '../../../core/api.js'
+import { ConflictError, type PluginContext } from '../../../core/api.js'
 import type { PostEntity } from '../entities/post.entity.js'
 import { Suggestion, type SuggestionEntity } from '../entities/social.entity.js'
 import { raise } from '../events.js'
@@ -43,7 +43,6 @@ export async function createSuggestion(em: EntityManager, ctx: PluginContext, te
   return suggestion
 }
 
-/** Where mail about a suggestion links to: the instance's own host. */
 /**
  * Tells the suggester what became of their link: a mail (queued in the same transaction) and a
  * notice in the feed until they have seen it. RSS items have no suggester and get neither.
@@ -68,19 +67,28 @@ async function tellSuggester(app: FastifyInstance, em: EntityManager, ctx: Plugi
   })
 }
 
+/**
+ * Records a curator's decision on a suggestion only while it is still pending in the database, not in
+ * the copy the request loaded earlier: when another curator decided it meanwhile, theirs stands and
+ * the caller's transaction rolls back (a conflict), so no post, mail or event comes of it.
+ */
+async function decide(em: EntityManager, suggestionId: string, decision: Pick<SuggestionEntity, 'status' | 'postId' | 'note' | 'decidedById'>): Promise<SuggestionEntity> {
+  const changed = await em.nativeUpdate(Suggestion, { id: suggestionId, status: 'pending' }, { ...decision, decidedAt: new Date(), seenAt: null })
+  if (changed === 0) throw new ConflictError()
+  return em.findOneOrFail(Suggestion, { id: suggestionId }, { refresh: true })
+}
+
 /** Marks a pending suggestion approved as `post` (inside the caller's transaction). */
 export async function approveSuggestion(app: FastifyInstance, em: EntityManager, ctx: PluginContext, suggestionId: string, post: PostEntity, curatorId: string, origin: string): Promise<void> {
-  const suggestion = await em.findOneOrFail(Suggestion, { id: suggestionId })
-  if (suggestion.status !== 'pending') throw new Error('suggestion already decided')
-  Object.assign(suggestion, { status: 'approved', postId: post.id, decidedById: curatorId, decidedAt: new Date(), seenAt: null })
+  const suggestion = await decide(em, suggestionId, { status: 'approved', postId: post.id, note: null, decidedById: curatorId })
   await tellSuggester(app, em, ctx, suggestion, origin)
   await em.flush()
   raise(ctx, em, 'post.approved', { tenantId: suggestion.tenantId, suggestionId: suggestion.id, postId: post.id, memberId: suggestion.memberId ?? null, curatorId })
 }
 
 /** Declines a pending suggestion with a note for the suggester (inside the caller's transaction). */
-export async function rejectSuggestion(app: FastifyInstance, em: EntityManager, ctx: PluginContext, suggestion: SuggestionEntity, note: string, curatorId: string, origin: string): Promise<void> {
-  Object.assign(suggestion, { status: 'rejected', note: note || null, decidedById: curatorId, decidedAt: new Date(), seenAt: null })
+export async function rejectSuggestion(app: FastifyInstance, em: EntityManager, ctx: PluginContext, suggestionId: string, note: string, curatorId: string, origin: string): Promise<void> {
+  const suggestion = await decide(em, suggestionId, { status: 'rejected', postId: null, note: note || null, decidedById: curatorId })
   await tellSuggester(app, em, ctx, suggestion, origin)
   await em.flush()
   raise(ctx, em, 'post.rejected', { tenantId: suggestion.tenantId, suggestionId: suggestion.id, memberId: suggestion.memberId ?? null, curatorId })

@@ -1,6 +1,7 @@
 import { join } from 'node:path'
 import { definePlugin } from '../../core/api.js'
 import { Click, Link, PostNetworks, Share, SharingProfile, SharingSettings, VisitorSalt } from './entities/sharing.entity.js'
+import { sharingDoor } from './door.js'
 import { sharingEvents } from './events.js'
 import messages from './messages/en.js'
 import { adminRoutes } from './routes/admin.js'
@@ -46,6 +47,7 @@ export default definePlugin({
   },
   schedules: [{ name: 'sharing.forget-salts', job: 'sharing.forget-salts', spec: { daily: '00:05' } }],
   async register(app, ctx) {
+    sharingDoor(app, ctx.settings.dialect)
     const clicks = new ClickRecorder(ctx.orm)
     const salts = new SaltKeeper(ctx.orm)
     const directory = new RedirectDirectory(ctx.orm, app, new URL(ctx.settings.publicUrl).hostname.toLowerCase())

@@ -1,0 +1,85 @@
+import type { EntityManager } from '@mikro-orm/core'
+import type { FastifyInstance } from 'fastify'
+
+/** Shares and clicks of one day, grouped by post, member and network: what analytics rolls up. */
+export interface DailyActivity {
+  tenantId: string
+  day: string
+  postId: string
+  memberId: string
+  network: string
+  shares: number
+  clicks: number
+  /** Distinct visitor keys among human clicks (bots left out). */
+  uniqueClicks: number
+  botClicks: number
+}
+
+/** Sharing's declared door for other plugins: `app.sharing`. */
+export interface SharingDoor {
+  /**
+   * Activity per (tenant, UTC day, post, member, network) for days in [from, to), every instance
+   * unless `tenantId` is given. Set-based: the database groups, nothing is read row by row.
+   */
+  activity(em: EntityManager, range: { from: Date; to: Date; tenantId?: string }): Promise<DailyActivity[]>
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    sharing: SharingDoor
+  }
+}
+
+/** The UTC day of a timestamp column, as `YYYY-MM-DD`, in each dialect (SQLite keeps epoch milliseconds). */
+const dayExpression = (dialect: string, column: string) =>
+  dialect === 'postgresql' ? `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD')` : `strftime('%Y-%m-%d', ${column} / 1000, 'unixepoch')`
+
+interface Row {
+  tenant_id: string
+  day: string
+  post_id: string
+  member_id: string
+  network: string
+  n: number | string
+  uniques?: number | string
+  bots?: number | string
+}
+
+export function sharingDoor(app: FastifyInstance, dialect: string): void {
+  app.decorate('sharing', {
+    async activity(em, { from, to, tenantId }) {
+      const platform = em.getPlatform()
+      const params = [platform.processDateProperty(from), platform.processDateProperty(to), ...(tenantId ? [tenantId] : [])]
+      const tenant = tenantId ? 'and tenant_id = ?' : ''
+      const keys = 'tenant_id, day, post_id, member_id, network'
+      const connection = em.getConnection()
+      const [clicks, shares] = await Promise.all([
+        connection.execute<Row[]>(
+          `select ${keys}, sum(case when bot then 0 else 1 end) as n, count(distinct case when bot then null else visitor_key end) as uniques, sum(case when bot then 1 else 0 end) as bots
+           from (select tenant_id, ${dayExpression(dialect, 'at')} as day, post_id, member_id, network, bot, visitor_key from sharing_click where at >= ? and at < ? ${tenant}) c
+           group by ${keys}`,
+          params
+        ),
+        connection.execute<Row[]>(
+          `select ${keys}, count(*) as n
+           from (select tenant_id, ${dayExpression(dialect, 'created_at')} as day, post_id, member_id, network from sharing_share where created_at >= ? and created_at < ? ${tenant}) s
+           group by ${keys}`,
+          params
+        )
+      ])
+      const groups = new Map<string, DailyActivity>()
+      const group = (row: Row) => {
+        const key = `${row.tenant_id}|${row.day}|${row.post_id}|${row.member_id}|${row.network}`
+        let entry = groups.get(key)
+        if (!entry) {
+          entry = { tenantId: row.tenant_id, day: row.day, postId: row.post_id, memberId: row.member_id, network: row.network, shares: 0, clicks: 0, uniqueClicks: 0, botClicks: 0 }
+          groups.set(key, entry)
+        }
+        return entry
+      }
+      for (const row of clicks) Object.assign(group(row), { clicks: Number(row.n), uniqueClicks: Number(row.uniques), botClicks: Number(row.bots) })
+      for (const row of shares) group(row).shares = Number(row.n)
+      return [...groups.values()]
+    }
+  } satisfies SharingDoor)
+}

@@ -158,6 +158,13 @@ export class Worker {
     return claimed.length
   }
 
+  /** Runs what is due now and waits until those jobs have finished (for the CLI and tests). */
+  async runDue(): Promise<number> {
+    const started = await this.tick()
+    await Promise.all([...this.inHand.values()])
+    return started
+  }
+
   start(): void {
     if (this.running) return
     this.running = true

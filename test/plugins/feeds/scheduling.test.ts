@@ -16,7 +16,7 @@ async function runNow(app: App, name: string, postField: 'publishAt' | 'expiresA
   job.runAt = past
   await em.nativeUpdate(Post, { id: payload.postId }, { [postField]: past }, { filters: false })
   await em.flush()
-  await app.kaiku.jobs.worker.tick()
+  await app.kaiku.jobs.worker.runDue()
   return payload.postId
 }
 
@@ -32,7 +32,7 @@ t.test('a scheduled post is published by a job at its time, and not before', asy
   const jobs = await app.kaiku.orm.em.fork().find(JobRecord, { name: 'feeds.publish' })
   t.equal(jobs.length, 1, 'one publication job')
   t.ok(jobs[0].runAt > new Date(Date.now() + 6 * 86_400_000), 'due at the scheduled time')
-  await app.kaiku.jobs.worker.tick()
+  await app.kaiku.jobs.worker.runDue()
   t.equal((await postRow(app, id))?.status, 'scheduled', 'nothing happens before its time')
   t.same(titlesOf((await member.get('/feed')).body), [])
 
@@ -55,7 +55,7 @@ t.test('rescheduling leaves the old job without effect', async (t) => {
   t.equal(jobs.length, 2)
   jobs[0].runAt = new Date(Date.now() - 1000)
   await em.flush()
-  await app.kaiku.jobs.worker.tick()
+  await app.kaiku.jobs.worker.runDue()
   t.equal((await postRow(app, id))?.status, 'scheduled', 'the first time no longer counts')
 })
 

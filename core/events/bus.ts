@@ -7,7 +7,11 @@ import type { FastifyBaseLogger } from 'fastify'
  */
 export interface KaikuFilters {
   /** The navigation entries of a page, after role filtering; handlers may add, remove or reorder. */
-  'nav.entries': { value: NavItem[]; context: { path: string; roles: readonly string[] } }
+  'nav.entries': {
+    value: NavItem[]
+    /** `em` is the request's (tenant-scoped); `viewerId` and `tenantId` are absent for guests and the bare host. */
+    context: { path: string; roles: readonly string[]; viewerId?: string; tenantId?: string; em?: import('@mikro-orm/core').EntityManager }
+  }
   /** The name and colour a mail is dressed in; a tenancy plugin gives each tenant its own. */
   'mail.brand': {
     value: { name: string; colour: string }
@@ -26,6 +30,8 @@ export interface NavItem {
   label: string
   href: string
   active: boolean
+  /** A count shown beside the entry (unread notifications, items to review); none when absent or 0. */
+  badge?: number
 }
 
 export type FilterName = keyof KaikuFilters & string

@@ -6,6 +6,8 @@ export default {
   'core.nav.main': 'Main navigation',
   'core.nav.skip': 'Skip to content',
   'core.nav.signOut': 'Sign out',
+  'core.nav.admin': 'Administration',
+  'core.nav.new': 'new',
   'core.footer.selfHosted': 'Self-hosted with Kaiku. Your data stays on your servers.',
   'core.setup.title': 'Welcome to Kaiku',
   'core.setup.lead': 'Kaiku is installed and its database is ready. Finish the setup below to open your company instance to your colleagues.',

@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import Handlebars from 'handlebars'
 import fastifyView from '@fastify/view'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import type { EventBus } from '../events/bus.js'
+import type { EventBus, NavItem } from '../events/bus.js'
 import type { ManifestNavEntry } from '../host/manifest.js'
 import type { MessageCatalogue } from './i18n.js'
 
@@ -108,6 +108,19 @@ export function navFor(nav: NavRecord[], request: FastifyRequest, catalogue: Mes
   }))
 }
 
+/**
+ * Administration pages (`/admin/…`) go into the header's "Administration" menu, beside the everyday
+ * entries; someone who has only administration pages (an operator) gets them as the main entries.
+ */
+function splitNav(nav: NavItem[]) {
+  const isAdmin = (entry: NavItem) => /^\/admin(\/|$)/.test(entry.href)
+  const main = nav.filter((entry) => !isAdmin(entry))
+  if (main.length === 0) return { nav, adminNav: [], adminActive: false }
+  const adminNav = nav.filter(isAdmin)
+  return { nav: main, adminNav, adminActive: adminNav.some((entry) => entry.active) }
+}
+
+
 function takeFlash(request: FastifyRequest): FlashMessage[] {
   const session = request.session as { get?: (key: string) => unknown; set?: (key: string, value: unknown) => void } | undefined
   const messages = session?.get?.('flash') as FlashMessage[] | undefined
@@ -151,7 +164,10 @@ export async function registerViews(app: FastifyInstance, options: ViewsOptions)
       const roles = request.viewer?.roles ?? []
       const nav = await options.bus.filter('nav.entries', navFor(options.nav, request, options.catalogue), {
         path: request.url.split('?')[0],
-        roles
+        roles,
+        viewerId: request.viewer?.id,
+        tenantId: request.tenant?.id,
+        em: request.em
       })
       const reply = this
       const title = pageOptions.title ? options.catalogue.t(request.locale, pageOptions.title) : undefined
@@ -161,7 +177,7 @@ export async function registerViews(app: FastifyInstance, options: ViewsOptions)
         appName: request.tenant?.brandName ?? options.appName,
         tenant: request.tenant,
         title,
-        nav,
+        ...splitNav(nav),
         stylesheets: options.stylesheets ?? [],
         scripts: pageOptions.scripts ?? [],
         flash: takeFlash(request),

@@ -33,6 +33,10 @@ t.test('admins create, edit, reorder and archive topics; names are unique per in
   t.match(feed.body, />Jobs</)
 
   t.equal((await curator.get('/admin/topics')).statusCode, 403, 'curators do not manage topics')
+  const header = (await owner.get('/feed')).body
+  t.match(header, /<details class="site-nav__more">\s*<summary>Administration<\/summary>[^]*href="\/admin\/topics">Topics</, "admins find Topics in the header's Administration menu")
+  t.match(header, /class="site-nav"[^]*href="\/feed" aria-current="page">Feed</, 'everyday entries stay in the main row')
+  t.notMatch((await curator.get('/feed')).body, /href="\/admin\/topics"/)
   const bad = await send(owner, '/admin/topics', '/admin/topics', { name: '', colour: 'blue' })
   t.equal(bad.statusCode, 400)
   t.match(bad.body, /Please fill this in/)

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs'
-import { randomUUID } from 'node:crypto'
+import { hkdfSync, randomUUID } from 'node:crypto'
 import { join } from 'node:path'
 import Fastify, { type FastifyInstance } from 'fastify'
 import fastifyPlugin from 'fastify-plugin'
@@ -186,8 +186,9 @@ export async function buildApp(loaded: LoadedConfig, options: BuildOptions = {})
         },
         t: (locale, key, params) => catalogue.t(locale, key, params),
         jobs: { enqueue: (em, name, payload, opts) => jobs.queue.enqueue(em, name, payload, opts), provideScopes: (provider) => jobs.scheduler.setScopes(provider) },
-        mail: { send: sendMail },
+        mail: { send: sendMail, progress: (prefix) => mailer.progress(orm.em.fork(), prefix) },
         sessions,
+        deriveKey: (owner, purpose) => Buffer.from(hkdfSync('sha256', secret, 'kaiku plugin key', `${owner}\u0000${purpose}`, 32)),
         limits: { consume: (key, max, windowMs) => rateLimiter.consume(`${manifest.name}|${key}`, max, windowMs) }
       })
     )

@@ -6,7 +6,7 @@ import type { Dialect } from '../db/orm.js'
 import type { SessionDirectory } from '../db/sessions.js'
 import type { EnqueueOptions } from '../jobs/queue.js'
 import type { ScheduleScope } from '../jobs/scheduler.js'
-import type { MailMessage } from '../mail/mailer.js'
+import type { MailMessage, MailProgress } from '../mail/mailer.js'
 import type { RateResult } from '../web/rate-limit.js'
 import { PLUGIN_API_VERSION, type ManifestNavEntry } from './manifest.js'
 
@@ -50,6 +50,8 @@ export interface PluginContext<C = Record<string, unknown>> {
   readonly mail: {
     /** Renders and queues a message in the caller's transaction; invalid input fails here, nothing queued. */
     send(em: EntityManager, message: MailMessage): Promise<{ id: string; created: boolean }>
+    /** How the messages whose keys start with `keyPrefix` are doing (a broadcast's progress, say). */
+    progress(keyPrefix: string): Promise<MailProgress>
   }
   readonly setup: { provide(provider: SetupProvider): void }
   /**
@@ -59,6 +61,12 @@ export interface PluginContext<C = Record<string, unknown>> {
   /** Sessions by subject (`session.subject`, e.g. `member:<id>`): list them, end them. */
   readonly sessions: SessionDirectory
   readonly limits: { consume(key: string, max: number, windowMs: number): Promise<RateResult> }
+  /**
+   * Keys for the plugin's own signatures (e.g. HMAC of a token it hands out), derived from the server
+   * secret, the plugin's name and `purpose`: a plugin never sees the secret, and no two plugins or
+   * purposes share a key. Stable across restarts and instances that share the secret.
+   */
+  readonly keys: { derive(purpose: string): Buffer }
   /** Translate a message key for a locale (pages get the `t` helper instead). */
   t(locale: string, key: string, params?: Record<string, unknown>): string
 }
@@ -73,6 +81,7 @@ export interface ContextParts {
   mail: PluginContext['mail']
   limits: PluginContext['limits']
   sessions: SessionDirectory
+  deriveKey(owner: string, purpose: string): Buffer
   provideSetup(owner: string, provider: SetupProvider): void
   t: PluginContext['t']
 }
@@ -94,6 +103,7 @@ export function createContext(name: string, config: Record<string, unknown>, par
     mail: parts.mail,
     limits: parts.limits,
     sessions: parts.sessions,
+    keys: { derive: (purpose) => parts.deriveKey(name, purpose) },
     setup: { provide: (provider) => parts.provideSetup(name, provider) },
     t: parts.t
   } satisfies PluginContext)

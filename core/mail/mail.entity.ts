@@ -19,6 +19,8 @@ export const MailRecord = defineEntity({
     html: p.text(),
     text: p.text(),
     headers: p.text(),
+    /** JSON list of small text attachments (`MailAttachment`), or null. */
+    attachments: p.text().nullable(),
     status: p.string().length(16).$type<MailStatus>(),
     attempts: p.integer(),
     lastError: p.text().nullable(),

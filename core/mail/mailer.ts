@@ -15,6 +15,16 @@ import { MailRecord } from './mail.entity.js'
 
 export const MAIL_JOB = 'core.mail'
 
+/** A small file sent with a message (e.g. an .ics invitation); its text is stored with the message. */
+export interface MailAttachment {
+  /** A plain file name: letters, digits, dot, dash, underscore. */
+  filename: string
+  /** A MIME type with optional parameters, e.g. `text/calendar; charset=utf-8; method=PUBLISH`. */
+  contentType: string
+  /** The file's text (UTF-8). */
+  content: string
+}
+
 export interface MailMessage {
   to: string
   /** `<owner>/<name>`: files `<name>.subject.hbs`, `<name>.html.hbs` and `<name>.text.hbs` in the owner's mail folder. */
@@ -27,6 +37,16 @@ export interface MailMessage {
   unsubscribeUrl?: string
   /** Lets the `mail.brand` filter pick the tenant's name and colour. */
   tenant?: string
+  /** An address replies go to (e.g. the visitor who filled in a form), checked like `to`. */
+  replyTo?: string
+  attachments?: MailAttachment[]
+}
+
+/** Messages by state: waiting (queued or retrying), delivered (sent or kept in the local mailbox), failed (dead). */
+export interface MailProgress {
+  queued: number
+  sent: number
+  failed: number
 }
 
 export interface MailerOptions {
@@ -53,6 +73,24 @@ export function assertAddress(address: string): void {
 /** Header values with CR or LF could smuggle headers; they are refused, never passed through. */
 export function assertHeaderValue(name: string, value: string): void {
   if (/[\r\n]/.test(value)) throw new InvalidInputError(`mail header ${name} contains a line break`)
+}
+
+const FILENAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/
+const CONTENT_TYPE = /^[a-z]+\/[a-z0-9.+-]+(; ?[a-z-]+=[A-Za-z0-9.-]+)*$/i
+/** Attachments live in the mail table until sent: small files only. */
+const ATTACHMENTS_MAX_BYTES = 256 * 1024
+
+function checkedAttachments(attachments: MailAttachment[] | undefined): string | null {
+  if (!attachments || attachments.length === 0) return null
+  let bytes = 0
+  for (const { filename, contentType, content } of attachments) {
+    if (typeof filename !== 'string' || !FILENAME.test(filename)) throw new InvalidInputError('an attachment needs a plain file name')
+    if (typeof contentType !== 'string' || !CONTENT_TYPE.test(contentType)) throw new InvalidInputError(`attachment ${filename}: '${String(contentType).slice(0, 80)}' is not a MIME type`)
+    if (typeof content !== 'string') throw new InvalidInputError(`attachment ${filename}: its content must be text`)
+    bytes += Buffer.byteLength(content)
+  }
+  if (bytes > ATTACHMENTS_MAX_BYTES) throw new InvalidInputError(`attachments: at most ${ATTACHMENTS_MAX_BYTES} bytes in all`)
+  return JSON.stringify(attachments.map(({ filename, contentType, content }) => ({ filename, contentType, content })))
 }
 
 const domainOf = (from: string) => /@([^>\s]+)>?\s*$/.exec(from)?.[1] ?? 'localhost'
@@ -115,10 +153,15 @@ export class Mailer {
   }
 
   private headers(message: MailMessage): Record<string, string> {
-    if (!message.unsubscribeUrl) return {}
+    const headers: Record<string, string> = {}
+    if (message.replyTo !== undefined) {
+      assertAddress(message.replyTo)
+      headers['Reply-To'] = message.replyTo
+    }
+    if (!message.unsubscribeUrl) return headers
     assertHeaderValue('List-Unsubscribe', message.unsubscribeUrl)
     if (!/^https?:\/\/[^\s<>]+$/.test(message.unsubscribeUrl)) throw new InvalidInputError('unsubscribeUrl must be an http(s) URL')
-    return { 'List-Unsubscribe': `<${message.unsubscribeUrl}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' }
+    return { ...headers, 'List-Unsubscribe': `<${message.unsubscribeUrl}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' }
   }
 
   /** Queues one message in the caller's transaction. Bad addresses, templates or headers fail here, before anything is written. */
@@ -127,6 +170,7 @@ export class Mailer {
     const key = message.key ?? randomUUID()
     if (key.length > 200) throw new InvalidInputError('a mail key must be at most 200 characters')
     const headers = this.headers(message)
+    const attachments = checkedAttachments(message.attachments)
     const { subject, html, text } = await this.render(message, em)
     const id = randomUUID()
     await (em as SqlEntityManager)
@@ -142,6 +186,7 @@ export class Mailer {
         html,
         text,
         headers: JSON.stringify(headers),
+        attachments,
         status: 'queued',
         attempts: 0,
         lastError: null,
@@ -176,7 +221,8 @@ export class Mailer {
         html: mail.html,
         text: mail.text,
         messageId: mail.messageId,
-        headers: JSON.parse(mail.headers) as Record<string, string>
+        headers: JSON.parse(mail.headers) as Record<string, string>,
+        attachments: mail.attachments ? (JSON.parse(mail.attachments) as MailAttachment[]) : undefined
       })
       mail.status = 'sent'
       mail.sentAt = new Date()
@@ -191,6 +237,16 @@ export class Mailer {
       if (permanent) throw new PermanentJobError(`SMTP refused the message permanently: ${(error as Error).message}`)
       throw error
     }
+  }
+
+  /** Counts of the messages whose keys start with `keyPrefix`, by state. */
+  async progress(em: EntityManager, keyPrefix: string): Promise<MailProgress> {
+    const escaped = keyPrefix.replace(/[\\%_]/g, (c) => `\\${c}`)
+    const rows: { status: string; n: number | string }[] = await em
+      .getConnection()
+      .execute("select status, count(*) as n from kaiku_mail where key like ? escape '\\' group by status", [`${escaped}%`])
+    const count = (...statuses: string[]) => rows.filter((row) => statuses.includes(row.status)).reduce((sum, row) => sum + Number(row.n), 0)
+    return { queued: count('queued', 'retrying'), sent: count('sent', 'mailbox'), failed: count('dead') }
   }
 
   /** For `kaiku mail test`: one message straight through the transport, no queue. */

@@ -21,7 +21,7 @@
       const response = await fetch(form.dataset.preview, { method: 'POST', body, headers: { accept: 'application/json' }, credentials: 'same-origin' })
       const data = await response.json()
       if (!response.ok) {
-        status.textContent = data.error || ''
+        status.textContent = data.error || data.message || ''
         return
       }
       fill('title', data.title)

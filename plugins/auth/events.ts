@@ -14,7 +14,8 @@ declare module '../../core/api.js' {
   }
   interface KaikuActions {
     /** Someone became an active member of an instance (analytics counts joins, feeds welcome them). */
-    'member.joined': { tenantId: string; memberId: string; via: 'setup' | 'signup' | 'invitation' | 'cli' }
+    /** `invitedBy` is the inviting member's id. */
+    'member.joined': { tenantId: string; memberId: string; via: 'setup' | 'signup' | 'invitation' | 'cli'; invitedBy?: string }
     /** A member was removed; plugins delete or anonymise what they keep about them. */
     'member.removed': { tenantId: string; memberId: string }
   }
@@ -27,6 +28,6 @@ export const authEvents = {
 } as const
 
 /** Raised with the EntityManager of the change, so handlers hear of it only once it commits. */
-export function memberJoined(ctx: PluginContext, em: EntityManager, member: { tenantId: string; id: string }, via: 'setup' | 'signup' | 'invitation' | 'cli'): void {
-  ctx.events.emit('member.joined', { tenantId: member.tenantId, memberId: member.id, via }, { em })
+export function memberJoined(ctx: PluginContext, em: EntityManager, member: { tenantId: string; id: string }, via: 'setup' | 'signup' | 'invitation' | 'cli', invitedBy?: string): void {
+  ctx.events.emit('member.joined', { tenantId: member.tenantId, memberId: member.id, via, ...(invitedBy ? { invitedBy } : {}) }, { em })
 }

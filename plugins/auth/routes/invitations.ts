@@ -226,7 +226,7 @@ function acceptRoutes(app: FastifyInstance, ctx: PluginContext, members: MemberS
         // Spent in the same transaction that creates the member: two tabs posting at once make one account.
         if (!(await consumeToken(em, 'invite', raw))) return null
         const created = await members.create(em, tenant, { email: token.email, name: name.value, role: invitation.role, status: 'active', password })
-        memberJoined(ctx, em, created, 'invitation')
+        memberJoined(ctx, em, created, 'invitation', token.createdBy ?? undefined)
         if (byLink) {
           const magic = issueToken(em, { tenantId: tenant.id, kind: 'magic', email: created.email, memberId: created.id })
           await em.flush()

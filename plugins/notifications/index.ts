@@ -1,0 +1,111 @@
+import { join } from 'node:path'
+import type { FastifyInstance } from 'fastify'
+import { definePlugin, type PluginContext } from '../../core/api.js'
+import { Broadcast, Notice, Preferences } from './entities/notifications.entity.js'
+import messages from './messages/en.js'
+import { broadcastRoutes } from './routes/broadcast.js'
+import { memberRoutes } from './routes/member.js'
+import { unsubscribeRoutes } from './routes/unsubscribe.js'
+import { sendBroadcast } from './services/broadcasts.js'
+import { queueDigests, sendDigest } from './services/digests.js'
+import { importantPost } from './services/notices.js'
+import { notifier, type Notifier } from './services/notify.js'
+import { unsubscribeTokens } from './services/tokens.js'
+
+/** Jobs and event handlers get the plugin's ctx, not the app: what they need is found through it. */
+const registered = new WeakMap<object, { app: FastifyInstance; notify: Notifier }>()
+const partsOf = (ctx: object) => {
+  const parts = registered.get(ctx)
+  if (!parts) throw new Error('notifications: not registered')
+  return parts
+}
+
+/** Adds an in-app notice (no mail) in a transaction of its own. */
+async function noticeOnly(ctx: PluginContext, input: { tenantId: string; memberId: string; category: 'suggestions' | 'invitations'; messageKey: string; params: Record<string, string>; link: string | null }) {
+  const em = ctx.orm.em.fork()
+  await em.transactional((tx) => partsOf(ctx).notify.deliver(tx, { tenantId: input.tenantId, memberId: input.memberId, category: input.category, notice: { messageKey: input.messageKey, params: input.params, link: input.link } }))
+}
+
+/**
+ * How Kaiku reaches members who are not looking at it: digests by favourite topic, notices (pinned
+ * posts, suggestions, invitations), an in-app notification centre, preferences with one-click
+ * unsubscribe per category, and admin broadcasts.
+ */
+export default definePlugin({
+  name: 'notifications',
+  version: '1.0.0',
+  api: '^1.0.0',
+  description: 'Digests, notices, the notification centre, preferences and broadcasts.',
+  requires: ['tenancy', 'auth', 'feeds'],
+  entities: [Preferences, Notice, Broadcast],
+  migrations: join(import.meta.dirname, 'migrations'),
+  views: join(import.meta.dirname, 'views'),
+  assets: join(import.meta.dirname, 'assets'),
+  mail: join(import.meta.dirname, 'mail'),
+  messages: { en: messages },
+  on: {
+    filters: {
+      // The unread count beside "Notifications" in the header.
+      'nav.entries': async (entries, { viewerId, tenantId, em }) => {
+        if (!viewerId || !tenantId || !em || !entries.some((entry) => entry.href === '/notifications')) return entries
+        const unread = await em.count(Notice, { memberId: viewerId, readAt: null })
+        return unread ? entries.map((entry) => (entry.href === '/notifications' ? { ...entry, badge: unread } : entry)) : entries
+      }
+    },
+    actions: {
+      'post.published': async ({ tenantId, postId }, ctx) => {
+        const em = ctx.orm.em.fork()
+        em.setFilterParams('tenant', { tenantId })
+        const post = await partsOf(ctx).app.feeds.post(em, postId)
+        if (post?.pinned) await em.transactional((tx) => ctx.jobs.enqueue(tx, 'notifications.important', { tenantId, postId }, { key: `important:${postId}` }))
+      },
+      'post.approved': async ({ tenantId, memberId, postId }, ctx) => {
+        if (memberId) await noticeOnly(ctx, { tenantId, memberId, category: 'suggestions', messageKey: 'notifications.notice.approved', params: {}, link: `/posts/${postId}` })
+      },
+      'post.rejected': async ({ tenantId, memberId }, ctx) => {
+        if (memberId) await noticeOnly(ctx, { tenantId, memberId, category: 'suggestions', messageKey: 'notifications.notice.rejected', params: {}, link: '/suggest' })
+      },
+      'member.joined': async ({ tenantId, memberId, via, invitedBy }, ctx) => {
+        if (via !== 'invitation' || !invitedBy) return
+        const em = ctx.orm.em.fork()
+        em.setFilterParams('tenant', { tenantId })
+        const joined = (await partsOf(ctx).app.auth.members(em, [memberId])).get(memberId)
+        await noticeOnly(ctx, { tenantId, memberId: invitedBy, category: 'invitations', messageKey: 'notifications.notice.invitationAccepted', params: { name: joined?.name ?? '' }, link: `/people/${memberId}` })
+      }
+    }
+  },
+  jobs: {
+    'notifications.digests': {
+      description: "Queue the digests due at this hour, in the instance's time zone.",
+      async handler(payload: { scope: string; scheduledFor: string }, { em, ctx }) {
+        await queueDigests(partsOf(ctx).app, em, ctx, payload.scope, new Date(payload.scheduledFor))
+      }
+    },
+    'notifications.digest': {
+      description: "Send one member's digest for one period.",
+      async handler(payload: { tenantId: string; memberId: string; period: string; frequency: 'daily' | 'weekly' }, { em, ctx }) {
+        await sendDigest(partsOf(ctx).app, em, partsOf(ctx).notify, payload)
+      }
+    },
+    'notifications.important': {
+      description: 'Tell the followers of a pinned post about it, at once.',
+      async handler(payload: { tenantId: string; postId: string }, { em, ctx }) {
+        await importantPost(partsOf(ctx).app, em, partsOf(ctx).notify, payload)
+      }
+    },
+    'notifications.broadcast': {
+      description: "Deliver an admin's broadcast to its recipients, once each.",
+      async handler(payload: { tenantId: string; broadcastId: string }, { em, ctx }) {
+        await sendBroadcast(partsOf(ctx).app, em, partsOf(ctx).notify, payload)
+      }
+    }
+  },
+  schedules: [{ name: 'notifications.digests', job: 'notifications.digests', spec: { every: { minutes: 60 } }, perTenant: true }],
+  async register(app, ctx) {
+    const tokens = unsubscribeTokens(ctx.keys.derive('unsubscribe'))
+    registered.set(ctx, { app, notify: notifier(app, ctx, tokens) })
+    memberRoutes(app, ctx)
+    unsubscribeRoutes(app, ctx, tokens)
+    broadcastRoutes(app, ctx)
+  }
+})

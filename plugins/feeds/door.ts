@@ -1,7 +1,9 @@
 import type { EntityManager } from '@mikro-orm/core'
 import type { FastifyInstance } from 'fastify'
-import { Post } from './entities/post.entity.js'
+import { Post, PostTopic } from './entities/post.entity.js'
+import { FavouriteTopic, Topic } from './entities/topic.entity.js'
 import { findPost, shareTextsFor } from './services/posts.js'
+import { favouritesOf, listTopics } from './services/topics.js'
 
 /** What other plugins (sharing, analytics) may know of a post. */
 export interface SharedPost {
@@ -16,6 +18,7 @@ export interface SharedPost {
   live: boolean
   disclosure: string | null
   textsLocked: boolean
+  pinned: boolean
   publishedAt: Date | null
 }
 
@@ -27,6 +30,19 @@ export interface FeedsDoor {
   posts(em: EntityManager, ids: readonly string[]): Promise<Map<string, SharedPost>>
   /** The suggested share texts for a network: its own, else those written for any network. */
   shareTexts(em: EntityManager, postId: string, network: string): Promise<string[]>
+  /**
+   * Live posts published in [since, until), newest first, with their topic ids: what a digest lists.
+   * At most `limit` of them.
+   */
+  publishedBetween(em: EntityManager, range: { since: Date; until: Date; limit: number }): Promise<(SharedPost & { topicIds: string[] })[]>
+  /** Members of `em`'s instance whose favourite topics include one of `topicIds`. */
+  followers(em: EntityManager, topicIds: readonly string[]): Promise<string[]>
+  /** A member's favourite topic ids (active topics). */
+  favourites(em: EntityManager, memberId: string): Promise<string[]>
+  /** The instance's active topics, in order. */
+  topics(em: EntityManager): Promise<{ id: string; name: string }[]>
+  /** The topics of posts by id (of `em`'s instance), for breakdowns by topic; posts without one are missing. */
+  topicsOf(em: EntityManager, postIds: readonly string[]): Promise<Map<string, { id: string; name: string }[]>>
 }
 
 declare module 'fastify' {
@@ -48,6 +64,7 @@ const shared = (post: PostRow, now = new Date()): SharedPost => ({
   live: post.status === 'published' && (!post.expiresAt || post.expiresAt > now),
   disclosure: post.disclosure ?? null,
   textsLocked: post.textsLocked,
+  pinned: post.pinned,
   publishedAt: post.publishedAt ?? null
 })
 
@@ -62,6 +79,41 @@ export function feedsDoor(app: FastifyInstance): void {
       const rows = unique.length ? await em.find(Post, { id: { $in: unique } }) : []
       return new Map(rows.map((row) => [row.id, shared(row)]))
     },
-    shareTexts: shareTextsFor
+    shareTexts: shareTextsFor,
+    async publishedBetween(em, { since, until, limit }) {
+      const now = new Date()
+      const rows = await em.find(
+        Post,
+        { status: 'published', publishedAt: { $gte: since, $lt: until }, $or: [{ expiresAt: null }, { expiresAt: { $gt: now } }] },
+        { orderBy: { publishedAt: 'desc', id: 'desc' }, limit }
+      )
+      const links = rows.length ? await em.find(PostTopic, { postId: { $in: rows.map((row) => row.id) } }, { fields: ['postId', 'topicId'] }) : []
+      return rows.map((row) => ({ ...shared(row), topicIds: links.filter((link) => link.postId === row.id).map((link) => link.topicId) }))
+    },
+    async followers(em, topicIds) {
+      if (topicIds.length === 0) return []
+      const rows = await em.find(FavouriteTopic, { topicId: { $in: [...topicIds] } }, { fields: ['memberId'] })
+      return [...new Set(rows.map((row) => row.memberId))]
+    },
+    favourites: favouritesOf,
+    async topics(em) {
+      return (await listTopics(em)).map(({ id, name }) => ({ id, name }))
+    },
+    async topicsOf(em, postIds) {
+      const unique = [...new Set(postIds)].filter(Boolean)
+      const links: { postId: string; topicId: string }[] = []
+      // In slices, so a dashboard over thousands of posts stays under SQLite's limit on bound values.
+      for (let start = 0; start < unique.length; start += 500) {
+        links.push(...(await em.find(PostTopic, { postId: { $in: unique.slice(start, start + 500) } }, { fields: ['postId', 'topicId'] })))
+      }
+      const topics = links.length ? await em.find(Topic, { id: { $in: [...new Set(links.map((link) => link.topicId))] } }, { fields: ['id', 'name'] }) : []
+      const names = new Map(topics.map((topic) => [topic.id, topic.name]))
+      const result = new Map<string, { id: string; name: string }[]>()
+      for (const { postId, topicId } of links) {
+        const name = names.get(topicId)
+        if (name !== undefined) result.set(postId, [...(result.get(postId) ?? []), { id: topicId, name }])
+      }
+      return result
+    }
   } satisfies FeedsDoor)
 }

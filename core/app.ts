@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs'
 import { hkdfSync, randomUUID } from 'node:crypto'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import Fastify, { type FastifyInstance } from 'fastify'
 import fastifyPlugin from 'fastify-plugin'
 import fastifyStatic from '@fastify/static'
@@ -9,7 +9,7 @@ import type { LoadedConfig } from './config/load.js'
 import { isHttps, resolveSecret } from './config/secret.js'
 import type { KaikuConfig } from './config/schema.js'
 import { createOrm, dialectOf, type Dialect } from './db/orm.js'
-import { loadMigrations, migrate } from './db/migrations.js'
+import { loadMigrations, migrate, type MigrateOptions } from './db/migrations.js'
 import { coreEntities } from './db/entities.js'
 import { sessionDirectory } from './db/sessions.js'
 import './db/tenant.js'
@@ -26,6 +26,7 @@ import type { CliCommand, ManifestNavEntry } from './host/manifest.js'
 import { projectRoot } from './paths.js'
 import { registerHealth } from './ops/health.js'
 import { registerMetrics } from './ops/metrics.js'
+import { addressMatcher } from './ops/net.js'
 import { OPERATOR_ROLE, registerOperatorPages } from './ops/operator.js'
 import { registerErrorHandling } from './web/errors.js'
 import { MessageCatalogue } from './web/i18n.js'
@@ -47,6 +48,10 @@ export interface KaikuHost {
   migrations: string[]
   jobs: JobSystem
   mailer: Mailer
+  /** The data folder, absolute: uploads, the generated secret, SQLite copies taken before upgrades. */
+  dataDir: string
+  /** How this app migrates (owners whose newer migrations make it refuse, where SQLite copies go), for the CLI. */
+  migrateOptions: MigrateOptions
 }
 
 declare module 'fastify' {
@@ -90,7 +95,8 @@ export async function buildApp(loaded: LoadedConfig, options: BuildOptions = {})
     logger: { level: config.logLevel, redact: ['req.headers.cookie', 'req.headers.authorization'] },
     genReqId: () => randomUUID(),
     requestIdHeader: false,
-    trustProxy: config.trustProxy.trim() === '' ? false : config.trustProxy,
+    // X-Forwarded-* count only from these peers; anyone else who sends them changes nothing.
+    trustProxy: config.trustProxy.trim() === '' ? false : addressMatcher(config.trustProxy),
     bodyLimit: config.bodyLimit,
     return503OnClosing: true,
     routerOptions: { ignoreTrailingSlash: true }
@@ -113,8 +119,14 @@ export async function buildApp(loaded: LoadedConfig, options: BuildOptions = {})
     cwd
   })
   const migrationNames = (orm.config.get('migrations').migrationsList ?? []).map((m) => (m as { name: string }).name)
+  const dataDir = resolve(cwd, config.dataDir)
+  const migrateOptions: MigrateOptions = { owners: ['core', ...plugins.map((p) => p.manifest.name)], backupDir: join(dataDir, 'backups') }
   if (options.migrate !== false) {
-    const applied = await migrate(orm, dialect)
+    // A refused or failed migration stops the build; its connections must not keep the process alive.
+    const applied = await migrate(orm, dialect, migrateOptions).catch(async (error: unknown) => {
+      await orm.close(true)
+      throw error
+    })
     if (applied.length > 0) app.log.info({ applied }, 'migrations applied')
   }
 
@@ -206,7 +218,9 @@ export async function buildApp(loaded: LoadedConfig, options: BuildOptions = {})
     commands: plugins.flatMap(({ manifest }) => (manifest.commands ?? []).map((command) => ({ owner: manifest.name, command }))),
     migrations: migrationNames,
     jobs,
-    mailer
+    mailer,
+    dataDir,
+    migrateOptions
   })
 
   app.decorateRequest('tenant', null)
@@ -228,6 +242,8 @@ export async function buildApp(loaded: LoadedConfig, options: BuildOptions = {})
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id)
     request.locale = catalogue.negotiate(request.headers['accept-language'], config.locale)
+    // Operational routes (probes, metrics, short links) never touch request.em: no fork for them.
+    if (request.routeOptions.config.operational) return done()
     RequestContext.create(orm.em, done)
   })
 
@@ -260,7 +276,7 @@ export async function buildApp(loaded: LoadedConfig, options: BuildOptions = {})
   }
   registerSetupGate(app, { orm, provider: () => setupProvider })
   registerHealth(app, orm, migrationNames)
-  registerMetrics(app, { token: config.metricsToken, allow: config.metricsAllow })
+  registerMetrics(app, { token: config.metricsToken, allow: config.metricsAllow, orm })
 
   for (const { manifest } of plugins) {
     if (!manifest.register) continue
@@ -281,6 +297,11 @@ export async function buildApp(loaded: LoadedConfig, options: BuildOptions = {})
   }
   // After the plugins, so the identity plugin's hooks (who is the viewer?) run before these guards.
   registerOperatorPages(app, jobs.queue, mailer)
+  // After the plugins' hooks, so the tenancy plugin has resolved the request's tenant: from here on
+  // every log line of the request names it, next to the request id.
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.tenant) request.log = reply.log = request.log.child({ tenant: request.tenant.slug })
+  })
   if (!setupProvider) registerSetupPage(app, { orm, plugins: plugins.map((p) => p.manifest.name), migrations: migrationNames.length })
 
   app.addHook('onReady', async () => bus.emit('app.ready', { plugins: plugins.map((p) => p.manifest.name) }))

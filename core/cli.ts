@@ -10,6 +10,7 @@ import { projectRoot } from './paths.js'
 import { MailRecord } from './mail/mail.entity.js'
 import { builtInPlugins, discoverPlugins, PluginError } from './host/discover.js'
 import { preparePlugins } from './host/prepare.js'
+import { isOpsCommand, opsCommands, runOpsCommand } from './ops/commands.js'
 
 export interface CliIo {
   out: (line: string) => void
@@ -32,7 +33,8 @@ const coreCommands: { name: string; usage: string; description: string }[] = [
   { name: 'jobs', usage: 'kaiku jobs retry|discard ID', description: 'Retry a dead job, or discard a dead or waiting one.' },
   { name: 'mail', usage: 'kaiku mail list [--limit N]', description: 'List recent mail with its delivery status (the local mailbox without SMTP).' },
   { name: 'mail', usage: 'kaiku mail show ID', description: 'Print one message, e.g. to follow a magic link from the local mailbox.' },
-  { name: 'mail', usage: 'kaiku mail test --to ADDRESS', description: 'Send a test message through the configured SMTP server and report the result.' }
+  { name: 'mail', usage: 'kaiku mail test --to ADDRESS', description: 'Send a test message through the configured SMTP server and report the result.' },
+  ...opsCommands
 ]
 
 function printConfig(loaded: LoadedConfig, rows: SettingRow[], io: CliIo): void {
@@ -79,7 +81,7 @@ async function commandMigrate(args: string[], io: CliIo): Promise<number> {
       io.out(`${pending.size} pending of ${app.kaiku.migrations.length}`)
       return 0
     }
-    const applied = await migrate(orm, dialect)
+    const applied = await migrate(orm, dialect, app.kaiku.migrateOptions)
     const create = args.indexOf('--create')
     if (create >= 0) {
       const [owner, label] = args.slice(create + 1)
@@ -211,6 +213,15 @@ export async function runCli(argv: string[], given: CliIo): Promise<number> {
     if (name === 'config') return await commandConfig(args, io)
     if (name === 'migrate') return await commandMigrate(args, io)
     if (name === 'worker') return await commandWorker(io)
+    if (isOpsCommand(name)) {
+      // Not migrated on build: each of these checks the database's version itself.
+      const app = await buildApp(loadConfig(io.env, io.cwd), { env: io.env, cwd: io.cwd, migrate: false })
+      try {
+        return await runOpsCommand(app, name, args, io)
+      } finally {
+        await app.close()
+      }
+    }
     if (name === 'jobs' || name === 'mail') {
       const app = await buildApp(loadConfig(io.env, io.cwd), { env: io.env, cwd: io.cwd })
       try {

@@ -3,6 +3,7 @@ import { resolve } from 'node:path'
 import { Value } from '@sinclair/typebox/value'
 import type { TSchema, TObject } from '@sinclair/typebox'
 import { isTimeZone } from '../jobs/schedule.js'
+import { addressMatcher } from '../ops/net.js'
 import { configSchema, settings, type KaikuConfig } from './schema.js'
 
 /** Raised when configuration is wrong; each line names the setting, the problem and what is expected. */
@@ -131,6 +132,13 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): LoadedC
   const { value, problems } = validateSettings<KaikuConfig>(configSchema, sources)
   if (value.timeZone && !isTimeZone(value.timeZone)) {
     problems.push(`KAIKU_TIMEZONE: '${value.timeZone}' is not valid; expected an IANA time zone such as Europe/Helsinki`)
+  }
+  for (const [key, variable] of [['trustProxy', 'KAIKU_TRUST_PROXY'], ['metricsAllow', 'KAIKU_METRICS_ALLOW']] as const) {
+    try {
+      addressMatcher(value[key] ?? '')
+    } catch (error) {
+      problems.push(`${variable}: ${(error as Error).message}; expected a comma-separated list of IP addresses or CIDR ranges`)
+    }
   }
   if (problems.length > 0) throw new ConfigError(problems)
   return {

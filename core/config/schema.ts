@@ -75,7 +75,7 @@ export const configSchema = Type.Object(
         pattern: '^[0-9a-fA-F.:/, ]*$',
         default: '',
         description:
-          'Comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-* headers are trusted. Empty trusts none.'
+          'Addresses or CIDR ranges of the reverse proxies in front of Kaiku, comma-separated (e.g. `10.0.0.2, 172.18.0.0/16`). Only requests from them may set the client address, protocol and host with X-Forwarded-For, -Proto and -Host; from anyone else those headers change nothing. Empty trusts none.'
       }),
       'KAIKU_TRUST_PROXY',
       { expected: 'a comma-separated list of IP addresses or CIDR ranges' }

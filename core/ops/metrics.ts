@@ -1,12 +1,15 @@
 import { timingSafeEqual } from 'node:crypto'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { MikroORM } from '@mikro-orm/core'
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client'
 import { ForbiddenError } from '../errors.js'
+import { registerDatabaseMetrics } from './db-metrics.js'
 import { addressMatcher } from './net.js'
 
 export interface MetricsOptions {
   token?: string
   allow: string
+  orm: MikroORM
 }
 
 function hasToken(request: FastifyRequest, token: string | undefined): boolean {
@@ -19,7 +22,8 @@ function hasToken(request: FastifyRequest, token: string | undefined): boolean {
 
 /**
  * Prometheus metrics on a registry of this app's own (two apps in one process never share one):
- * requests and their latency by route, plus the process's default metrics.
+ * requests and their latency by route, the job queue, the mail log and the connection pool, plus the
+ * process's default metrics.
  */
 export function registerMetrics(app: FastifyInstance, options: MetricsOptions): Registry {
   const registry = new Registry()
@@ -33,6 +37,7 @@ export function registerMetrics(app: FastifyInstance, options: MetricsOptions): 
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [registry]
   })
+  registerDatabaseMetrics(registry, options.orm, app.log)
   const allowed = addressMatcher(options.allow)
 
   app.addHook('onResponse', async (request, reply) => {

@@ -12,7 +12,7 @@ export const Post = defineEntity({
   name: 'Post',
   tableName: 'feeds_post',
   filters: tenantFilter,
-  indexes: [{ properties: ['tenantId', 'status', 'publishedAt', 'id'] }, { properties: ['tenantId', 'pinned', 'status'] }],
+  indexes: [{ properties: ['tenantId', 'status', 'publishedAt', 'id'] }, { properties: ['tenantId', 'status', 'pinned', 'publishedAt', 'id'] }],
   properties: (p) => ({
     id: p.string().primary().length(36),
     tenantId: p.string().length(36).index(),
@@ -46,7 +46,7 @@ export const PostTopic = defineEntity({
   name: 'PostTopic',
   tableName: 'feeds_post_topic',
   filters: tenantFilter,
-  uniques: [{ properties: ['postId', 'topicId'] }],
+  uniques: [{ properties: ['tenantId', 'postId', 'topicId'] }],
   indexes: [{ properties: ['topicId', 'postId'] }],
   properties: (p) => ({
     id: p.string().primary().length(36),

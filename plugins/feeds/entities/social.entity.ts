@@ -6,7 +6,7 @@ export const Reaction = defineEntity({
   name: 'Reaction',
   tableName: 'feeds_reaction',
   filters: tenantFilter,
-  uniques: [{ properties: ['postId', 'memberId'] }],
+  uniques: [{ properties: ['tenantId', 'postId', 'memberId'] }],
   properties: (p) => ({
     id: p.string().primary().length(36),
     tenantId: p.string().length(36).index(),

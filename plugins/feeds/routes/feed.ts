@@ -52,10 +52,10 @@ export function feedRoutes(app: FastifyInstance, ctx: PluginContext): void {
         now
       })
       const since = reader.previousVisitAt
-      const [pinned, posts] = await Promise.all([
-        postCards(app, request.em, page.pinned, topics, { memberId: me.id, since }),
-        postCards(app, request.em, page.posts, topics, { memberId: me.id, since })
-      ])
+      // One set of queries for the pinned posts and the page together.
+      const cards = await postCards(app, request.em, [...page.pinned, ...page.posts], topics, { memberId: me.id, since })
+      const pinned = cards.slice(0, page.pinned.length)
+      const posts = cards.slice(page.pinned.length)
       // The marker goes before the first post the reader has seen before (when some are new).
       const firstOld = posts.findIndex((post) => !post.isNew)
       const marker = posts.some((post) => post.isNew) && firstOld > 0 ? posts[firstOld].id : undefined

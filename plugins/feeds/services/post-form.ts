@@ -44,7 +44,10 @@ const list = (value: string | string[] | undefined) => (value === undefined ? []
 
 export function valuesFromBody(body: PostFormBody): PostFormValues {
   const networks = list(body.textNetwork)
-  const texts = list(body.textBody).map((text, index) => ({ network: networks[index] ?? 'any', text }))
+  // Blank rows are the form's spare ones: dropped here, so a form that comes back does not grow.
+  const texts = list(body.textBody)
+    .map((text, index) => ({ network: networks[index] ?? 'any', text }))
+    .filter((row) => row.text.trim() !== '')
   const publish = body.publish === 'draft' || body.publish === 'schedule' ? body.publish : 'now'
   return {
     url: body.url ?? '',

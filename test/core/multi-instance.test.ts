@@ -7,13 +7,16 @@ import { fixturePlugin, onPostgres, testEnv } from '../helper.js'
 import { startServer, type RunningServer } from '../processes.js'
 import { kaiku } from './ops-support.js'
 
-const plugins = ['tenancy', 'auth', fixturePlugin('ops-blob')]
+const plugins = ['tenancy', 'auth', 'feeds', 'sharing', 'notifications', fixturePlugin('ops-blob')]
 
 interface Answer {
   status: number
   cookie?: string
   body: string
 }
+
+/** A form's CSRF token in a page. */
+const csrfOf = (page: Answer) => /name="_csrf" value="([^"]+)"/.exec(page.body)?.[1] ?? ''
 
 /** One HTTP request to a server as a browser on acme's host would send it (Node's fetch cannot set Host). */
 function call(server: RunningServer, method: 'GET' | 'POST', path: string, options: { cookie?: string; form?: Record<string, string> } = {}): Promise<Answer> {
@@ -113,5 +116,45 @@ t.test('two Kaiku processes on one PostgreSQL database', { skip: !onPostgres() &
     t.same(rows.filter((row) => Number(row.n) !== 1), [], 'and none twice')
     const { rows: workers } = await db.query<{ locked_by: string }>("select distinct locked_by from kaiku_job where name = 'ops-blob.picture'")
     t.comment(`jobs were run by ${workers.length} worker(s)`)
+  })
+
+  t.test('a click recorded by either instance is counted once; a digest queued by both is sent once', async (t) => {
+    const cookie = await signIn(a, 'ada@acme.com', 'correct horse battery')
+    const editor = await call(a, 'GET', '/posts/new', { cookie })
+    const created = await call(a, 'POST', '/posts/new', { cookie, form: { url: 'https://acme.com/news', title: 'Big news', publish: 'now', _csrf: csrfOf(editor) } })
+    t.equal(created.status, 303, 'a post')
+    const { rows: posts } = await db.query<{ id: string }>('select id from feeds_post')
+    const compose = await call(b, 'GET', `/posts/${posts[0].id}/share/linkedin`, { cookie })
+    const sharedPost = await call(b, 'POST', `/posts/${posts[0].id}/share/linkedin`, { cookie, form: { text: 'Read this', _csrf: csrfOf(compose) } })
+    t.equal(sharedPost.status, 303, 'a share, made on the other instance')
+    const { rows: links } = await db.query<{ id: string; code: string }>('select id, code from sharing_link')
+    const answers = await Promise.all(Array.from({ length: 60 }, (_, i) => call(i % 2 ? a : b, 'GET', `/s/${links[0].code}`)))
+    const redirects = answers.filter((answer) => answer.status === 302).length
+    t.equal(redirects, 60, 'every click redirected')
+    const { rows: clicks } = await db.query<{ n: string }>('select count(*) as n from sharing_click where link_id = $1', [links[0].id])
+    t.equal(Number(clicks[0].n), redirects, 'each stored exactly once')
+
+    const hour = new Date().getUTCHours()
+    const preferences = await call(a, 'GET', '/me/notifications', { cookie })
+    const saved = await call(a, 'POST', '/me/notifications', { cookie, form: { digest: 'daily', digestHour: String(hour), digestDay: 'mon', on: 'digest', _csrf: csrfOf(preferences) } })
+    t.equal(saved.status, 303)
+    const app = await buildApp(loadConfig(shared.env, shared.dir), { env: shared.env, cwd: shared.dir })
+    const em = app.kaiku.orm.em.fork()
+    const tenantId = (await app.tenancy.bySlug(em, 'acme'))!.id
+    const at = new Date()
+    at.setUTCMinutes(0, 0, 0)
+    // As if each instance's scheduler had queued this hour's digests (the schedule itself makes one).
+    for (let i = 0; i < 2; i++) await app.kaiku.jobs.queue.enqueue(em, 'notifications.digests', { scope: tenantId, scheduledFor: at.toISOString() })
+    await app.close()
+    const deadline = Date.now() + 30_000
+    let open = 1
+    while (open > 0 && Date.now() < deadline) {
+      const { rows } = await db.query<{ n: string }>("select count(*) as n from kaiku_job where name like 'notifications.%' and status <> 'done'")
+      open = Number(rows[0].n)
+      if (open > 0) await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+    t.equal(open, 0, 'both passes ran')
+    const { rows: digests } = await db.query<{ n: string }>("select count(*) as n from kaiku_mail where template = 'notifications/digest' and recipient = 'ada@acme.com'")
+    t.equal(Number(digests[0].n), 1, 'one digest')
   })
 })

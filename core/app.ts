@@ -25,7 +25,8 @@ import { preparePlugins, wireEvents, type LoadedPlugin } from './host/prepare.js
 import type { CliCommand, ManifestNavEntry } from './host/manifest.js'
 import { projectRoot } from './paths.js'
 import { registerHealth } from './ops/health.js'
-import { registerMetrics } from './ops/metrics.js'
+import { pluginMetrics, registerMetrics } from './ops/metrics.js'
+import { Registry } from 'prom-client'
 import { addressMatcher } from './ops/net.js'
 import { OPERATOR_ROLE, registerOperatorPages } from './ops/operator.js'
 import { registerErrorHandling } from './web/errors.js'
@@ -142,6 +143,8 @@ export async function buildApp(loaded: LoadedConfig, options: BuildOptions = {})
     ...plugins.flatMap(({ manifest }) => (manifest.nav ?? []).map((entry) => ({ ...entry, owner: manifest.name })))
   ]
   let setupProvider: SetupProvider | undefined
+  // The metrics registry is the app's own, made before the plugins so they can add counters to it.
+  const registry = new Registry()
   const contexts = new Map<string, PluginContext>()
   let mailer: Mailer | undefined
   const rateLimiter = new RateLimiter(orm, dialect)
@@ -200,6 +203,7 @@ export async function buildApp(loaded: LoadedConfig, options: BuildOptions = {})
         jobs: { enqueue: (em, name, payload, opts) => jobs.queue.enqueue(em, name, payload, opts), provideScopes: (provider) => jobs.scheduler.setScopes(provider) },
         mail: { send: sendMail, progress: (prefix) => mailer.progress(orm.em.fork(), prefix) },
         sessions,
+        metrics: (owner) => pluginMetrics(registry, owner),
         deriveKey: (owner, purpose) => Buffer.from(hkdfSync('sha256', secret, 'kaiku plugin key', `${owner}\u0000${purpose}`, 32)),
         limits: { consume: (key, max, windowMs) => rateLimiter.consume(`${manifest.name}|${key}`, max, windowMs) }
       })
@@ -276,7 +280,7 @@ export async function buildApp(loaded: LoadedConfig, options: BuildOptions = {})
   }
   registerSetupGate(app, { orm, provider: () => setupProvider })
   registerHealth(app, orm, migrationNames)
-  registerMetrics(app, { token: config.metricsToken, allow: config.metricsAllow, orm })
+  registerMetrics(app, { token: config.metricsToken, allow: config.metricsAllow, orm, registry })
 
   for (const { manifest } of plugins) {
     if (!manifest.register) continue

@@ -8,6 +8,7 @@ import type { EnqueueOptions } from '../jobs/queue.js'
 import type { ScheduleScope } from '../jobs/scheduler.js'
 import type { MailMessage, MailProgress } from '../mail/mailer.js'
 import type { RateResult } from '../web/rate-limit.js'
+import type { PluginCounter } from '../ops/metrics.js'
 import { PLUGIN_API_VERSION, type ManifestNavEntry } from './manifest.js'
 
 /** A plugin that offers the first-run setup (the tenancy plugin does) tells core when it is done. */
@@ -67,6 +68,8 @@ export interface PluginContext<C = Record<string, unknown>> {
    * purposes share a key. Stable across restarts and instances that share the secret.
    */
   readonly keys: { derive(purpose: string): Buffer }
+  /** Counters on `/metrics`, named `kaiku_<plugin>_<name>` (e.g. sharing's clicks). */
+  readonly metrics: { counter(name: string, help: string, labelNames?: string[]): PluginCounter }
   /** Translate a message key for a locale (pages get the `t` helper instead). */
   t(locale: string, key: string, params?: Record<string, unknown>): string
 }
@@ -82,6 +85,7 @@ export interface ContextParts {
   limits: PluginContext['limits']
   sessions: SessionDirectory
   deriveKey(owner: string, purpose: string): Buffer
+  metrics(owner: string): PluginContext['metrics']
   provideSetup(owner: string, provider: SetupProvider): void
   t: PluginContext['t']
 }
@@ -104,6 +108,7 @@ export function createContext(name: string, config: Record<string, unknown>, par
     limits: parts.limits,
     sessions: parts.sessions,
     keys: { derive: (purpose) => parts.deriveKey(name, purpose) },
+    metrics: parts.metrics(name),
     setup: { provide: (provider) => parts.provideSetup(name, provider) },
     t: parts.t
   } satisfies PluginContext)

@@ -10,6 +10,25 @@ export interface MetricsOptions {
   token?: string
   allow: string
   orm: MikroORM
+  /** The app's registry, made before the plugins so that they can add their own counters to it. */
+  registry: Registry
+}
+
+/** A counter a plugin adds to `/metrics` (`ctx.metrics.counter`), named `kaiku_<plugin>_<name>`. */
+export interface PluginCounter {
+  inc(labels?: Record<string, string>, value?: number): void
+}
+
+/** What `ctx.metrics` offers a plugin: counters on the app's registry, prefixed with the plugin's name. */
+export function pluginMetrics(registry: Registry, owner: string) {
+  return {
+    counter(name: string, help: string, labelNames: string[] = []): PluginCounter {
+      const full = `kaiku_${owner.replace(/-/g, '_')}_${name}`
+      const existing = registry.getSingleMetric(full) as Counter<string> | undefined
+      const counter = existing ?? new Counter({ name: full, help, labelNames, registers: [registry] })
+      return { inc: (labels = {}, value = 1) => counter.inc(labels, value) }
+    }
+  }
 }
 
 function hasToken(request: FastifyRequest, token: string | undefined): boolean {
@@ -26,7 +45,7 @@ function hasToken(request: FastifyRequest, token: string | undefined): boolean {
  * process's default metrics.
  */
 export function registerMetrics(app: FastifyInstance, options: MetricsOptions): Registry {
-  const registry = new Registry()
+  const registry = options.registry
   collectDefaultMetrics({ register: registry, prefix: 'kaiku_' })
   const labelNames = ['method', 'route', 'status_code'] as const
   const requests = new Counter({ name: 'kaiku_http_requests_total', help: 'HTTP requests answered', labelNames, registers: [registry] })

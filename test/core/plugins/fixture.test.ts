@@ -40,6 +40,15 @@ t.test("a plugin's assets are served under /static/<plugin>/, its stylesheet lin
   t.equal((await app.inject({ url: '/static/fixture/../index.ts' })).statusCode, 404, 'nothing outside the assets folder')
 })
 
+t.test('a plugin adds its own counters to /metrics, named after it', async (t) => {
+  const app = await build(t, withFixture)
+  await app.inject({ url: '/fixture', headers: html })
+  await app.inject({ url: '/fixture', headers: html })
+  const metrics = await app.inject({ url: '/metrics' })
+  t.match(metrics.body, /# HELP kaiku_fixture_views_total Fixture page views/)
+  t.match(metrics.body, /kaiku_fixture_views_total 2/)
+})
+
 t.test('plugin settings come from KAIKU_<PLUGIN>_<KEY>', async (t) => {
   const app = await build(t, { ...withFixture, env: { KAIKU_FIXTURE_GREETING: 'Moi' } })
   const page = await app.inject({ url: '/fixture', headers: html })

@@ -29,6 +29,13 @@ app.get(
 
 app.get('/html', async (request, reply) => reply.type('text/html; charset=utf-8').send(page))
 
+// A bare redirect, the yardstick of Kaiku's tracked short links (bench/redirect.ts).
+app.get('/s/:code', async (request, reply) => reply.redirect('https://news.example.com/2026/a-story?utm_source=linkedin', 302))
+
+// A bare 1×1 GIF, the yardstick of Kaiku's web beacons (bench/dashboard.ts).
+const gif = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7', 'base64')
+app.get('/b/:token', async (request, reply) => reply.type('image/gif').header('cache-control', 'no-store').send(gif))
+
 await app.listen({ port, host })
 
 const stop = () => {

@@ -9,6 +9,8 @@ export interface Comparison {
   baselinePath: string
   database: 'sqlite' | 'postgresql'
   what: string
+  /** What the table's first column says, when the paths alone do not tell runs apart. */
+  label?: string
 }
 
 /** One wrk run, plus the CPU time the server spent per request during it (where /proc exists). */
@@ -81,7 +83,7 @@ const rps = (value: number) => (Number.isFinite(value) ? Math.round(value).toLoc
 export function table(summaries: ComparisonSummary[]): string {
   const rows = summaries.map((s) =>
     [
-      `\`${s.kaikuPath}\` vs \`${s.baselinePath}\``,
+      s.label ?? `\`${s.kaikuPath}\` vs \`${s.baselinePath}\``,
       s.database,
       rps(s.baseline.requestsPerSecond),
       rps(s.kaiku.requestsPerSecond),

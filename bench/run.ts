@@ -1,49 +1,22 @@
-import { spawnSync } from 'node:child_process'
-import { randomBytes } from 'node:crypto'
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
-import { checkLoopbackPostgres, createPostgresDatabase } from './databases.js'
-import { cpuMicroseconds, freePort, killAll, residentMiB, startServer, stopServer, type Server } from './processes.js'
-import { summarise, table, writeJson, type Comparison, type Measurement, type RoundSample } from './report.js'
-import { runWrk, wrkVersion } from './wrk.js'
+import { join } from 'node:path'
+import { createPostgresDatabase } from './databases.js'
+import { feedBench } from './feed.js'
+import { redirectBench } from './redirect.js'
+import { cleanupOnExit, CONNECTIONS, describeTree, emptyConfig, kaikuEnv, measurer, prepare, runRounds, startBaseline, startKaiku, stopServer, type Group } from './harness.js'
+import { freePort, residentMiB, type Server } from './processes.js'
+import { summarise, table, writeJson, type Comparison } from './report.js'
+import { wrkVersion } from './wrk.js'
 
 /**
  * Kaiku's per-request overhead against bare Fastify: both servers pinned to core 0, wrk pinned to
  * core 1, baseline and Kaiku measured back to back for each endpoint in interleaved rounds (order
- * alternating), reported as the median of the per-round ratios. See bench/README.md.
+ * alternating), reported as the median of the per-round ratios. `npm run bench -- feed` runs the
+ * feed benchmark instead (bench/feed.ts), `-- redirect` the short-link one (bench/redirect.ts).
+ * See bench/README.md.
  */
-const benchDir = import.meta.dirname
-const repoRoot = resolve(benchDir, '..')
-const resultsFile = join(benchDir, 'results', 'latest.json')
-const CONNECTIONS = 16
-
-interface Settings {
-  rounds: number
-  seconds: number
-  warmupSeconds: number
-  postgres?: URL
-}
-
-function intSetting(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name]
-  if (raw === undefined || raw.trim() === '') return fallback
-  const value = Number(raw)
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new Error(`${name}: '${raw}' is not valid; expected a whole number from ${min} to ${max}`)
-  }
-  return value
-}
-
-function readSettings(env: NodeJS.ProcessEnv): Settings {
-  const databaseUrl = env.DATABASE_URL ?? ''
-  return {
-    rounds: intSetting(env, 'BENCH_ROUNDS', 5, 1, 20),
-    seconds: intSetting(env, 'BENCH_SECONDS', 5, 1, 60),
-    warmupSeconds: intSetting(env, 'BENCH_WARMUP', 2, 0, 30),
-    postgres: /^postgres(ql)?:\/\//.test(databaseUrl) ? checkLoopbackPostgres(databaseUrl) : undefined
-  }
-}
+const resultsFile = join(import.meta.dirname, 'results', 'latest.json')
 
 const ENDPOINTS = [
   { id: 'healthz', kaikuPath: '/healthz', baselinePath: '/json', what: 'JSON, touches nothing', needsDatabase: false },
@@ -57,94 +30,32 @@ interface KaikuTarget {
   endpoints: typeof ENDPOINTS
 }
 
-/** Both cores usable and taskset present: pin servers to core 0 and wrk to core 1. */
-function pinning(): { server?: string; load?: string } {
-  const ok = availableParallelism() >= 2 && spawnSync('taskset', ['-c', '0,1', 'true']).status === 0
-  return ok ? { server: '0', load: '1' } : {}
-}
-
-function describeTree(): string {
-  const result = spawnSync('git', ['describe', '--always', '--dirty'], { cwd: repoRoot, encoding: 'utf8' })
-  return result.status === 0 ? result.stdout.trim() : 'unknown'
-}
-
 async function main(): Promise<void> {
-  const settings = readSettings(process.env)
-  const wrk = wrkVersion()
-  if (!wrk) {
-    process.stderr.write('bench: wrk is not installed. Install it (Debian/Ubuntu: apt-get install -y wrk) and run again.\n')
-    process.exit(1)
-  }
-  const cpu = pinning()
-  if (cpu.server === undefined) process.stderr.write('bench: fewer than 2 usable cores or no taskset; running unpinned\n')
-
-  const cleanups: (() => Promise<void>)[] = []
-  let cleaning: Promise<void> | undefined
-  const cleanup = () =>
-    (cleaning ??= (async () => {
-      for (const step of cleanups.reverse()) await step().catch((error) => process.stderr.write(`bench: cleanup: ${error}\n`))
-      killAll()
-    })())
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      process.stderr.write(`bench: ${signal}, stopping servers\n`)
-      void cleanup().finally(() => process.exit(130))
-    })
-  }
-
+  const { settings, cpu, wrk } = prepare()
+  const cleanup = cleanupOnExit()
   try {
     const dir = mkdtempSync(join(tmpdir(), 'kaiku-bench-'))
-    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }))
-    const configFile = join(dir, 'kaiku.json')
-    writeFileSync(configFile, '{}\n')
-    const baseEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? dir, HOST: '127.0.0.1' }
+    cleanup.add(async () => rmSync(dir, { recursive: true, force: true }))
+    const configFile = emptyConfig(dir)
 
-    const startKaiku = async (database: Comparison['database'], databaseUrl: string): Promise<Server> => {
-      const port = await freePort()
-      const dataDir = join(dir, `data-${database}`)
-      mkdirSync(dataDir, { recursive: true })
-      const server = await startServer({
-        name: `kaiku (${database})`,
-        args: ['core/server.ts'],
-        cwd: repoRoot,
-        port,
-        readyPath: '/readyz',
-        cpu: cpu.server,
-        env: {
-          ...baseEnv,
-          PORT: String(port),
-          DATABASE_URL: databaseUrl,
-          KAIKU_DATA_DIR: dataDir,
-          KAIKU_SECRET: randomBytes(32).toString('hex'),
-          KAIKU_CONFIG: configFile,
-          LOG_LEVEL: 'silent',
-          ...(process.env.KAIKU_PLUGINS !== undefined ? { KAIKU_PLUGINS: process.env.KAIKU_PLUGINS } : {})
-        }
-      })
-      cleanups.push(() => stopServer(server))
+    const startTarget = async (database: Comparison['database'], databaseUrl: string): Promise<Server> => {
+      const env = kaikuEnv({ dir, name: database, port: await freePort(), databaseUrl, configFile, plugins: process.env.KAIKU_PLUGINS })
+      const server = await startKaiku(`kaiku (${database})`, env, cpu.server)
+      cleanup.add(() => stopServer(server))
       return server
     }
 
-    const baselinePort = await freePort()
-    const baseline = await startServer({
-      name: 'baseline',
-      args: ['bench/baseline-server.ts'],
-      cwd: repoRoot,
-      port: baselinePort,
-      readyPath: '/json',
-      cpu: cpu.server,
-      env: { ...baseEnv, PORT: String(baselinePort) }
-    })
-    cleanups.push(() => stopServer(baseline))
+    const baseline = await startBaseline(cpu.server)
+    cleanup.add(() => stopServer(baseline))
 
     const targets: KaikuTarget[] = [
-      { database: 'sqlite', server: await startKaiku('sqlite', `sqlite:${join(dir, 'kaiku.db')}`), endpoints: ENDPOINTS }
+      { database: 'sqlite', server: await startTarget('sqlite', `sqlite:${join(dir, 'kaiku.db')}`), endpoints: ENDPOINTS }
     ]
     if (settings.postgres) {
       const database = await createPostgresDatabase(settings.postgres)
-      cleanups.push(() => database.drop())
+      cleanup.add(() => database.drop())
       process.stdout.write(`bench: PostgreSQL database ${database.name} created (dropped at the end)\n`)
-      const server = await startKaiku('postgresql', database.url)
+      const server = await startTarget('postgresql', database.url)
       // Only /readyz reaches the database; the other endpoints would measure the same code twice.
       targets.push({ database: 'postgresql', server, endpoints: ENDPOINTS.filter((e) => e.needsDatabase) })
     }
@@ -157,62 +68,42 @@ async function main(): Promise<void> {
         `about ${estimate} s of load; servers on cpu ${cpu.server ?? 'any'}, wrk on cpu ${cpu.load ?? 'any'}\n`
     )
 
-    const measure = async (server: Server, path: string, seconds: number): Promise<Measurement> => {
-      const cpuBefore = cpuMicroseconds(server)
-      const result = await runWrk({ url: server.url(path), seconds, connections: CONNECTIONS, cpu: cpu.load })
-      const cpuAfter = cpuMicroseconds(server)
-      if (result.non2xx > 0) throw new Error(`${server.name} ${path}: ${result.non2xx} answers were not 2xx/3xx; not a valid measurement`)
-      const cpuMicrosecondsPerRequest =
-        cpuBefore !== undefined && cpuAfter !== undefined && result.requests > 0 ? (cpuAfter - cpuBefore) / result.requests : undefined
-      return { ...result, cpuMicrosecondsPerRequest }
-    }
-
+    const measure = measurer(cpu.load)
     if (settings.warmupSeconds > 0) {
       process.stdout.write(`bench: warming up (${settings.warmupSeconds} s per endpoint and server)\n`)
-      for (const path of ['/json', '/html']) await measure(baseline, path, settings.warmupSeconds)
+      for (const path of ['/json', '/html']) await measure({ server: baseline, path }, settings.warmupSeconds)
       for (const target of targets) {
-        for (const endpoint of target.endpoints) await measure(target.server, endpoint.kaikuPath, settings.warmupSeconds)
+        for (const endpoint of target.endpoints) await measure({ server: target.server, path: endpoint.kaikuPath }, settings.warmupSeconds)
       }
     }
 
+    // One group per endpoint: the baseline first, then every Kaiku that serves the endpoint.
+    const groups = ENDPOINTS.map((endpoint) => {
+      const serving = targets.filter((t) => t.endpoints.includes(endpoint))
+      const group: Group = {
+        id: endpoint.id,
+        runs: [{ server: baseline, path: endpoint.baselinePath }, ...serving.map((t) => ({ server: t.server, path: endpoint.kaikuPath }))]
+      }
+      return { endpoint, serving, group }
+    })
     const loadBefore = loadavg()
-    const samples = new Map<string, RoundSample[]>()
-    const warnings: string[] = []
-    for (let round = 1; round <= settings.rounds; round++) {
-      for (const endpoint of ENDPOINTS) {
-        const runs: { server: Server; path: string; target?: KaikuTarget }[] = [
-          { server: baseline, path: endpoint.baselinePath },
-          ...targets.filter((t) => t.endpoints.includes(endpoint)).map((t) => ({ server: t.server, path: endpoint.kaikuPath, target: t }))
-        ]
-        if (round % 2 === 0) runs.reverse()
-        const results = new Map<Server, Measurement>()
-        for (const run of runs) {
-          const result = await measure(run.server, run.path, settings.seconds)
-          results.set(run.server, result)
-          if (result.socketErrors > 0) warnings.push(`round ${round}: ${run.server.name} ${run.path}: ${result.socketErrors} socket errors`)
-          process.stdout.write(
-            `  round ${round}/${settings.rounds}  ${run.server.name.padEnd(20)} ${run.path.padEnd(8)} ` +
-              `${Math.round(result.requestsPerSecond).toString().padStart(7)} req/s  ` +
-              `${(result.cpuMicrosecondsPerRequest ?? Number.NaN).toFixed(0).padStart(4)} CPU µs/req  p99 ${result.p99Ms.toFixed(2)} ms\n`
-          )
-        }
-        for (const target of targets.filter((t) => t.endpoints.includes(endpoint))) {
-          const key = `${endpoint.id}:${target.database}`
-          const list = samples.get(key) ?? []
-          list.push({ round, baseline: results.get(baseline)!, kaiku: results.get(target.server)! })
-          samples.set(key, list)
-        }
-      }
-    }
+    const { results, warnings } = await runRounds(
+      groups.map((g) => g.group),
+      settings.rounds,
+      settings.seconds,
+      measure
+    )
 
-    const summaries = targets.flatMap((target) =>
-      target.endpoints.map((endpoint) =>
+    const summaries = groups.flatMap(({ endpoint, serving, group }) =>
+      serving.map((target, index) =>
         summarise(
           { id: endpoint.id, kaikuPath: endpoint.kaikuPath, baselinePath: endpoint.baselinePath, database: target.database, what: endpoint.what },
-          samples.get(`${endpoint.id}:${target.database}`) ?? []
+          results.get(group)!.map((measured, round) => ({ round: round + 1, baseline: measured[0], kaiku: measured[index + 1] }))
         )
       )
     )
+    // Sorted by database as before: SQLite rows first.
+    summaries.sort((a, b) => (a.database === b.database ? 0 : a.database === 'sqlite' ? -1 : 1))
     const memory = Object.fromEntries([baseline, ...targets.map((t) => t.server)].map((s) => [s.name, residentMiB(s)]))
 
     process.stdout.write(`\n${table(summaries)}\n\n`)
@@ -230,12 +121,18 @@ async function main(): Promise<void> {
     })
     process.stdout.write(`bench: results written to ${resultsFile}\n`)
   } finally {
-    await cleanup()
+    await cleanup.run()
   }
 }
 
-process.on('exit', killAll)
-main().catch((error: unknown) => {
-  process.stderr.write(`bench: ${(error as Error).message ?? error}\n`)
-  process.exitCode = 1
-})
+const suites: Record<string, () => Promise<void>> = { core: main, feed: feedBench, redirect: redirectBench }
+const suite = suites[process.argv[2] ?? 'core']
+if (!suite) {
+  process.stderr.write(`bench: unknown benchmark '${process.argv[2]}'; choose one of: ${Object.keys(suites).join(', ')}\n`)
+  process.exitCode = 2
+} else {
+  suite().catch((error: unknown) => {
+    process.stderr.write(`bench: ${(error as Error).message ?? error}\n`)
+    process.exitCode = 1
+  })
+}

@@ -5,6 +5,7 @@
 export { definePlugin, PLUGIN_API_VERSION } from './host/manifest.js'
 export type { PluginManifest, ManifestNavEntry, CliCommand, EventHandlers } from './host/manifest.js'
 export type { PluginContext, SetupProvider } from './host/context.js'
+export type { PluginCounter } from './ops/metrics.js'
 export type { KaikuFilters, KaikuActions, NavItem } from './events/bus.js'
 export type { FlashMessage, PageOptions } from './web/views.js'
 export { cleanText, cleanUrl } from './web/forms.js'

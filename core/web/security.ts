@@ -1,10 +1,11 @@
 import fastifyCookie from '@fastify/cookie'
-import fastifySession from '@fastify/session'
+import fastifySession, { type FastifySessionOptions } from '@fastify/session'
 import fastifyFormbody from '@fastify/formbody'
 import fastifyCsrf from '@fastify/csrf-protection'
 import fastifyHelmet from '@fastify/helmet'
 import fastifyRateLimit from '@fastify/rate-limit'
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import fastifyPlugin from 'fastify-plugin'
+import type { FastifyInstance, FastifyRequest, onRequestHookHandler } from 'fastify'
 import type { MikroORM } from '@mikro-orm/core'
 import { DatabaseSessionStore } from '../db/session-store.js'
 import { KaikuError } from '../errors.js'
@@ -29,6 +30,29 @@ const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 
 /** The session cookie's name: `__Host-` prefixed over https, so no subdomain or http page can set it. */
 export const sessionCookieName = (https: boolean) => (https ? '__Host-kaiku' : 'kaiku')
+
+/**
+ * @fastify/session, registered so that its request hook passes over operational routes (probes,
+ * metrics, short links): they never use a session, yet the plugin would make one for each of their
+ * requests (a fresh id, signed, then hashed to see whether it changed), which is much of what such a
+ * request costs. Their `request.session` stays null, which the plugin's reply hook already allows for.
+ */
+const sessionsOutsideOperationalRoutes = fastifyPlugin<FastifySessionOptions>(
+  (instance, options, done) => {
+    const passingOver = new Proxy(instance, {
+      get(target, property) {
+        if (property !== 'addHook') return Reflect.get(target, property, target)
+        return (name: string, hook: onRequestHookHandler) =>
+          target.addHook(name as 'onRequest', name !== 'onRequest' ? hook : function (this: FastifyInstance, request, reply, next) {
+            if (request.routeOptions.config.operational) return next()
+            return hook.call(this, request, reply, next)
+          })
+      }
+    })
+    fastifySession(passingOver, options, done)
+  },
+  { name: '@fastify/session', dependencies: ['@fastify/cookie'] }
+)
 
 /**
  * Sessions in the database (never created for a visitor who has not logged in or opened a form),
@@ -61,7 +85,7 @@ export async function registerSecurity(app: FastifyInstance, options: SecurityOp
 
   await app.register(fastifyFormbody)
   await app.register(fastifyCookie)
-  await app.register(fastifySession, {
+  await app.register(sessionsOutsideOperationalRoutes, {
     secret: options.secret,
     cookieName: sessionCookieName(options.https),
     saveUninitialized: false,

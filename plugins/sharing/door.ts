@@ -1,5 +1,7 @@
 import type { EntityManager } from '@mikro-orm/core'
 import type { FastifyInstance } from 'fastify'
+import { agentClass, anonymiseIp, referrerHost, type AgentClass } from './lib/visitors.js'
+import { settingsOf } from './services/settings.js'
 
 /** Shares and clicks of one day, grouped by post, member and network: what analytics rolls up. */
 export interface DailyActivity {
@@ -22,6 +24,12 @@ export interface SharingDoor {
    * unless `tenantId` is given. Set-based: the database groups, nothing is read row by row.
    */
   activity(em: EntityManager, range: { from: Date; to: Date; tenantId?: string }): Promise<DailyActivity[]>
+  /** When the first share or click was made (of one instance, or of all), or null when there is none. */
+  firstActivity(em: EntityManager, tenantId?: string): Promise<Date | null>
+  /** The networks an instance lets its members share to (`em` scoped to that instance). */
+  networks(em: EntityManager, tenantId: string): Promise<string[]>
+  /** A visitor as sharing records one: the address cut to its network, the kind of browser, the referring host only. */
+  visitor(request: { ip: string; userAgent?: string; referer?: string }): { ipNet: string; agent: AgentClass; referrerHost: string | null }
 }
 
 declare module 'fastify' {
@@ -53,20 +61,25 @@ export function sharingDoor(app: FastifyInstance, dialect: string): void {
       const tenant = tenantId ? 'and tenant_id = ?' : ''
       const keys = 'tenant_id, day, post_id, member_id, network'
       const connection = em.getConnection()
-      const [clicks, shares] = await Promise.all([
-        connection.execute<Row[]>(
-          `select ${keys}, sum(case when bot then 0 else 1 end) as n, count(distinct case when bot then null else visitor_key end) as uniques, sum(case when bot then 1 else 0 end) as bots
-           from (select tenant_id, ${dayExpression(dialect, 'at')} as day, post_id, member_id, network, bot, visitor_key from sharing_click where at >= ? and at < ? ${tenant}) c
-           group by ${keys}`,
-          params
-        ),
-        connection.execute<Row[]>(
-          `select ${keys}, count(*) as n
-           from (select tenant_id, ${dayExpression(dialect, 'created_at')} as day, post_id, member_id, network from sharing_share where created_at >= ? and created_at < ? ${tenant}) s
-           group by ${keys}`,
-          params
-        )
-      ])
+      // Inside the caller's transaction when there is one (on SQLite a second connection would wait
+      // forever), and one query after the other: a transaction's connection runs one at a time.
+      const transaction = em.getTransactionContext()
+      const clicks = await connection.execute<Row[]>(
+        `select ${keys}, sum(case when bot then 0 else 1 end) as n, count(distinct case when bot then null else visitor_key end) as uniques, sum(case when bot then 1 else 0 end) as bots
+         from (select tenant_id, ${dayExpression(dialect, 'at')} as day, post_id, member_id, network, bot, visitor_key from sharing_click where at >= ? and at < ? ${tenant}) c
+         group by ${keys}`,
+        params,
+        'all',
+        transaction
+      )
+      const shares = await connection.execute<Row[]>(
+        `select ${keys}, count(*) as n
+         from (select tenant_id, ${dayExpression(dialect, 'created_at')} as day, post_id, member_id, network from sharing_share where created_at >= ? and created_at < ? ${tenant}) s
+         group by ${keys}`,
+        params,
+        'all',
+        transaction
+      )
       const groups = new Map<string, DailyActivity>()
       const group = (row: Row) => {
         const key = `${row.tenant_id}|${row.day}|${row.post_id}|${row.member_id}|${row.network}`
@@ -80,6 +93,28 @@ export function sharingDoor(app: FastifyInstance, dialect: string): void {
       for (const row of clicks) Object.assign(group(row), { clicks: Number(row.n), uniqueClicks: Number(row.uniques), botClicks: Number(row.bots) })
       for (const row of shares) group(row).shares = Number(row.n)
       return [...groups.values()]
+    },
+    async firstActivity(em, tenantId) {
+      const where = tenantId ? 'where tenant_id = ?' : ''
+      const params = tenantId ? [tenantId, tenantId] : []
+      const [row] = await em
+        .getConnection()
+        .execute<{ first: number | string | Date | null }[]>(
+          `select min(first) as first from (select min(created_at) as first from sharing_share ${where} union all select min(at) as first from sharing_click ${where}) f`,
+          params,
+          'all',
+          em.getTransactionContext()
+        )
+      const first = row?.first
+      if (first === null || first === undefined) return null
+      // SQLite keeps epoch milliseconds, PostgreSQL gives a Date.
+      return new Date(typeof first === 'string' && /^\d+$/.test(first) ? Number(first) : first)
+    },
+    async networks(em, tenantId) {
+      return (await settingsOf(em, tenantId)).networks
+    },
+    visitor({ ip, userAgent, referer }) {
+      return { ipNet: anonymiseIp(ip), agent: agentClass(userAgent), referrerHost: referrerHost(referer) }
     }
   } satisfies SharingDoor)
 }

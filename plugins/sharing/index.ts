@@ -1,6 +1,7 @@
 import { join } from 'node:path'
-import { definePlugin } from '../../core/api.js'
+import { definePlugin, Type } from '../../core/api.js'
 import { Click, Link, PostNetworks, Share, SharingProfile, SharingSettings, VisitorSalt } from './entities/sharing.entity.js'
+import { directPart } from './direct.js'
 import { sharingDoor } from './door.js'
 import { sharingEvents } from './events.js'
 import messages from './messages/en.js'
@@ -21,7 +22,8 @@ export default definePlugin({
   api: '^1.0.0',
   description: 'Approved networks, share texts and per-employee tracked short links with click counting.',
   requires: ['tenancy', 'auth', 'feeds'],
-  entities: [SharingSettings, PostNetworks, SharingProfile, Link, Share, Click, VisitorSalt],
+  config: Type.Object({ ...directPart.config }),
+  entities: [SharingSettings, PostNetworks, SharingProfile, Link, Share, Click, VisitorSalt, ...directPart.entities],
   migrations: join(import.meta.dirname, 'migrations'),
   views: join(import.meta.dirname, 'views'),
   assets: join(import.meta.dirname, 'assets'),
@@ -34,8 +36,10 @@ export default definePlugin({
         const data = { postId, networks: networks.map((id) => ({ id, label: networkLabel(id) })), canNarrow: role !== 'member' }
         return [{ partial: 'sharing/share-panel', data }, ...sections]
       },
-      'post.cardLinks': (links) => [{ label: 'sharing.card.share', path: '/posts/:id/share' }, ...links]
-    }
+      'post.cardLinks': (links) => [{ label: 'sharing.card.share', path: '/posts/:id/share' }, ...links],
+      ...directPart.filters
+    },
+    actions: directPart.actions
   },
   jobs: {
     'sharing.forget-salts': {
@@ -43,18 +47,19 @@ export default definePlugin({
       async handler(_payload: Record<string, never>, { em }) {
         await SaltKeeper.forgetOld(em)
       }
-    }
+    },
+    ...directPart.jobs
   },
   schedules: [{ name: 'sharing.forget-salts', job: 'sharing.forget-salts', spec: { daily: '00:05' } }],
   async register(app, ctx) {
     sharingDoor(app, ctx.settings.dialect)
-    const clicks = new ClickRecorder(ctx.orm)
+    const clicks = new ClickRecorder(ctx.orm, ctx.settings.dialect)
     const salts = new SaltKeeper(ctx.orm)
     const directory = new RedirectDirectory(ctx.orm, app, new URL(ctx.settings.publicUrl).hostname.toLowerCase())
     // Requests wait for their click's batch, and closing waits for requests; this catches stragglers.
     app.addHook('onClose', async () => clicks.drain())
-    redirectRoutes(app, { directory, clicks, salts })
-    shareRoutes(app, ctx)
+    redirectRoutes(app, { directory, clicks, salts, counted: ctx.metrics.counter('clicks_total', 'Clicks on tracked links, each stored before its redirect', ['network', 'bot']) })
+    shareRoutes(app, ctx, directPart.register(app, ctx))
     adminRoutes(app, ctx, directory)
   }
 })

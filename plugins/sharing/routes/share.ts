@@ -1,15 +1,25 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { ForbiddenError, KaikuError, NotFoundError, Type, type FieldErrors, type PluginContext, type TypeBoxTypeProvider } from '../../../core/api.js'
+import { ForbiddenError, fromLocalInput, KaikuError, NotFoundError, Type, type FieldErrors, type PluginContext, type TypeBoxTypeProvider } from '../../../core/api.js'
+import { DirectPost } from '../entities/connections.entity.js'
 import { Link, Share } from '../entities/sharing.entity.js'
 import { composeText, isNetwork, mastodonHost, SPECS, weightOf, type Network } from '../lib/networks.js'
 import { linkFor, trackedTarget } from '../services/links.js'
 import { networksFor, settingsOf } from '../services/settings.js'
 import { profileOf, recordShare } from '../services/shares.js'
+import type { DirectShare } from './direct-share.js'
 
 const MEMBERS = ['owner', 'admin', 'curator', 'member'] as const
 const Params = Type.Object({ id: Type.String({ maxLength: 100 }), network: Type.String({ maxLength: 40 }) })
 const IdParams = Type.Object({ id: Type.String({ maxLength: 100 }) })
-const ShareBody = Type.Object({ text: Type.Optional(Type.String({ maxLength: 20_000 })), instance: Type.Optional(Type.String({ maxLength: 300 })), _csrf: Type.Optional(Type.String({ maxLength: 200 })) })
+const ShareBody = Type.Object({
+  text: Type.Optional(Type.String({ maxLength: 20_000 })),
+  instance: Type.Optional(Type.String({ maxLength: 300 })),
+  /** Absent: the network's share page; `post` and `schedule` post on the member's connected account. */
+  action: Type.Optional(Type.Union([Type.Literal('share'), Type.Literal('post'), Type.Literal('schedule')])),
+  at: Type.Optional(Type.String({ maxLength: 40 })),
+  submission: Type.Optional(Type.String({ maxLength: 40 })),
+  _csrf: Type.Optional(Type.String({ maxLength: 200 }))
+})
 
 const viewer = (request: FastifyRequest) => {
   if (!request.viewer || !request.tenant) throw new KaikuError('UNAUTHORIZED')
@@ -27,9 +37,10 @@ export const networkLabel = (network: string) => `sharing.network.${network}`
 /**
  * The share flow, from any post: pick a network, see (and edit, unless locked) the suggested text with
  * the disclosure line, then Kaiku makes the member's tracked link for (post, network), records the
- * share and offers the network's share page with text and link filled in.
+ * share and offers the network's share page with text and link filled in. With a connected account
+ * the member may instead have Kaiku post it, now or at a chosen time (direct-share.ts).
  */
-export function shareRoutes(app: FastifyInstance, ctx: PluginContext): void {
+export function shareRoutes(app: FastifyInstance, ctx: PluginContext, direct: DirectShare): void {
   app.register(async (scope) => {
     scope.addHook('onRequest', app.auth.requireMember(...MEMBERS))
     const routes = scope.withTypeProvider<TypeBoxTypeProvider>()
@@ -52,7 +63,15 @@ export function shareRoutes(app: FastifyInstance, ctx: PluginContext): void {
       return reply.page('sharing/choose', { post, networks: networks.map((id) => ({ id, label: networkLabel(id) })) }, { title: 'sharing.choose.title' })
     })
 
-    const composePage = async (request: FastifyRequest, reply: FastifyReply, postId: string, networkName: string, values?: { text: string; instance: string }, errors: FieldErrors = {}) => {
+    const composePage = async (
+      request: FastifyRequest,
+      reply: FastifyReply,
+      postId: string,
+      networkName: string,
+      values?: { text: string; instance: string; at?: string },
+      errors: FieldErrors = {},
+      failed?: { error: string; detail: string | null; status: number }
+    ) => {
       const { post, network } = await shareable(request, postId, networkName)
       const me = viewer(request)
       const spec = SPECS[network]
@@ -63,7 +82,8 @@ export function shareRoutes(app: FastifyInstance, ctx: PluginContext): void {
       }
       const existing = await request.em.findOne(Link, { postId: post.id, memberId: me.id, network })
       const settings = await settingsOf(request.em, me.tenantId)
-      const instance = values?.instance ?? (network === 'mastodon' ? ((await profileOf(request.em, me.tenantId, me.id)).mastodonInstance ?? '') : '')
+      const offer = await direct.offer(request, network)
+      const instance = values?.instance ?? (network === 'mastodon' ? ((await profileOf(request.em, me.tenantId, me.id)).mastodonInstance ?? offer?.host ?? '') : '')
       // The length the network will count, with a link of the length the member's link will have.
       const sampleUrl = existing ? `${linkOrigin(request, ctx.settings.publicUrl, settings.shortDomain)}/s/${existing.code}` : `${linkOrigin(request, ctx.settings.publicUrl, settings.shortDomain)}/s/0000000000`
       return reply.page(
@@ -81,9 +101,12 @@ export function shareRoutes(app: FastifyInstance, ctx: PluginContext): void {
           takesText: spec.takesText,
           linkWeight: spec.linkWeight,
           needsInstance: network === 'mastodon',
+          direct: offer,
+          at: values?.at ?? '',
+          failed,
           errors
         },
-        { title: 'sharing.compose.title', status: Object.keys(errors).length ? 400 : 200, scripts: ['/static/sharing/compose.js'] }
+        { title: 'sharing.compose.title', status: failed?.status ?? (Object.keys(errors).length ? 400 : 200), scripts: ['/static/sharing/compose.js'] }
       )
     }
 
@@ -97,11 +120,18 @@ export function shareRoutes(app: FastifyInstance, ctx: PluginContext): void {
       const suggested = await app.feeds.shareTexts(request.em, post.id, network)
       const typed = (request.body.text ?? '').replace(/\r\n?/g, '\n').trim()
       const text = post.textsLocked ? (suggested.includes(typed) ? typed : (suggested[0] ?? post.title)) : typed
-      const values = { text, instance: request.body.instance ?? '' }
+      const action = request.body.action ?? 'share'
+      const values = { text, instance: request.body.instance ?? '', at: request.body.at ?? '' }
       const errors: FieldErrors = {}
       if (/[\u0000-\u0009\u000b-\u001f\u007f]/.test(text)) errors.text = 'core.form.control'
       let instance: string | null = null
-      if (network === 'mastodon') {
+      let at: Date | undefined
+      if (action === 'schedule') {
+        at = fromLocalInput(values.at, request.tenant?.timeZone ?? 'UTC')
+        if (!at) errors.at = 'sharing.direct.atInvalid'
+        else if (at.getTime() <= Date.now()) errors.at = 'sharing.direct.atPast'
+      }
+      if (network === 'mastodon' && action === 'share') {
         instance = mastodonHost(values.instance)
         if (!instance) errors.instance = 'sharing.compose.instanceInvalid'
       }
@@ -112,6 +142,11 @@ export function shareRoutes(app: FastifyInstance, ctx: PluginContext): void {
       if (Object.keys(errors).length) return composePage(request, reply, post.id, network, values, errors)
 
       const link = await linkFor(request.em, { tenantId: me.tenantId, postId: post.id, memberId: me.id, network, target: trackedTarget(post.url, network, settings.utmCampaign) })
+      if (action !== 'share') {
+        const outcome = await direct.send(request, { postId: post.id, network, link, message, url: `${origin}/s/${link.code}`, at, submission: request.body.submission })
+        if ('redirect' in outcome) return reply.redirect(outcome.redirect, 303)
+        return composePage(request, reply, post.id, network, values, {}, outcome)
+      }
       const share = await recordShare(request.em, ctx, { tenantId: me.tenantId, postId: post.id, memberId: me.id, network, linkId: link.id, text: message })
       if (instance) {
         const profile = await profileOf(request.em, me.tenantId, me.id)
@@ -125,17 +160,22 @@ export function shareRoutes(app: FastifyInstance, ctx: PluginContext): void {
       const me = viewer(request)
       const share = /^[0-9a-f-]{36}$/.test(request.params.id) ? await request.em.findOne(Share, { id: request.params.id, memberId: me.id }) : null
       if (!share) throw new NotFoundError()
-      const [link, post, settings, profile] = await Promise.all([
+      const [link, post, settings, profile, posted] = await Promise.all([
         request.em.findOneOrFail(Link, { id: share.linkId }),
         app.feeds.post(request.em, share.postId),
         settingsOf(request.em, me.tenantId),
-        profileOf(request.em, me.tenantId, me.id)
+        profileOf(request.em, me.tenantId, me.id),
+        request.em.findOne(DirectPost, { shareId: share.id })
       ])
       const network = share.network as Network
       const url = `${linkOrigin(request, ctx.settings.publicUrl, settings.shortDomain)}/s/${link.code}`
       const full = share.text ? `${share.text}\n\n${url}` : url
       const intent = SPECS[network].intent({ text: share.text, url, full }, profile.mastodonInstance ?? undefined)
-      return reply.page('sharing/ready', { post, network, label: networkLabel(network), url, full, intent, takesText: SPECS[network].takesText, isEmail: network === 'email' }, { title: 'sharing.ready.title', scripts: ['/static/sharing/compose.js'] })
+      return reply.page(
+        'sharing/ready',
+        { post, network, label: networkLabel(network), url, full, intent, takesText: SPECS[network].takesText, isEmail: network === 'email', posted },
+        { title: 'sharing.ready.title', scripts: ['/static/sharing/compose.js'] }
+      )
     })
   })
 }

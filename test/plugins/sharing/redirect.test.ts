@@ -1,3 +1,4 @@
+import type { SqlEntityManager } from '@mikro-orm/knex'
 import t from 'tap'
 import { acmeWithPost, buildSharing, rows, share } from './helpers.js'
 
@@ -21,6 +22,8 @@ t.test('/s/:code: a 302 to the post with UTM parameters, the click stored first,
   t.equal(stored.agent, 'desktop')
   t.equal(stored.referrerHost, 'www.linkedin.com', 'the referrer host only')
   t.equal(stored.bot, false)
+  const metrics = await app.inject({ url: '/metrics' })
+  t.match(metrics.body, /kaiku_sharing_clicks_total\{network="linkedin",bot="false"\} 1/, 'clicks are counted on /metrics')
   t.match(stored.visitorKey, /^[0-9a-f]{64}$/)
   const sessions = await app.kaiku.orm.em.fork().getConnection().execute('select count(*) as n from kaiku_session')
   const before = Number(sessions[0].n)
@@ -34,16 +37,20 @@ t.test('nothing in the request changes the target; unknown codes are a 404 witho
   const { member, postId } = await acmeWithPost(app)
   await share(member, postId, 'x', { text: 'hi' })
   const [link] = await rows.links(app)
-  for (const url of [`/s/${link.code}?url=https://evil.example`, `/s/${link.code}?next=//evil.example`, `/s/${link.code}/?to=javascript:alert(1)`, `/s/${link.code}#//evil.example`]) {
-    const response = await app.inject({ url, headers: { host: 'acme.localhost' } })
+  for (const url of [`/s/${link.code}?url=https://evil.example`, `/s/${link.code}?next=//evil.example`, `/s/${link.code}/?to=javascript:alert(1)`, `/s/${link.code}#//evil.example`, `/s/${link.code}?redirect=data:text/html,hi&url=%2F%2Fevil.example`]) {
+    const response = await app.inject({ url, headers: { host: 'acme.localhost', 'x-forwarded-host': 'evil.example' } })
     if (response.statusCode === 302) t.equal(response.headers.location, link.target, url)
     else t.equal(response.statusCode, 404, url)
   }
-  for (const url of ['/s/AAAAAAAAAA', '/s/%2F%2Fevil.example', '/s/javascript:alert(1)', '/s/short', `/s/${link.code}x`, '/s//evil.example']) {
+  for (const url of ['/s/AAAAAAAAAA', '/s/%2F%2Fevil.example', '/s/javascript:alert(1)', '/s/short', `/s/${link.code}x`, '/s//evil.example', '/s/%5C%5Cevil.example', `/s/${link.code}/..%2F..%2Fevil.example`, `/s/${link.code}%0d%0aLocation:%20https://evil.example`]) {
     const response = await app.inject({ url, headers: { host: 'acme.localhost' } })
     t.equal(response.statusCode, 404, url)
     t.notOk(response.headers.location, `${url}: no Location`)
   }
+  const overlong = await app.inject({ url: `/s/${'A'.repeat(80)}`, headers: { host: 'acme.localhost', accept: 'text/html' } })
+  t.equal(overlong.statusCode, 400, 'a code longer than any code is bad input')
+  t.notOk(overlong.headers.location)
+  t.notOk(overlong.headers['set-cookie'], 'and its error page creates no session')
   const elsewhere = await app.inject({ url: `/s/${link.code}`, headers: { host: 'evil.example' } })
   t.equal(elsewhere.statusCode, 404, 'not on a host that is not the instance\'s')
 })
@@ -65,4 +72,36 @@ t.test('bots and link unfurlers are recorded as bots; unique visitors by a daily
   t.equal(clicks[2].visitorKey, clicks[3].visitorKey, 'the same /24 and browser is one visitor')
   t.not(clicks[3].visitorKey, clicks[4].visitorKey)
   t.equal(clicks[4].ipNet, '2001:db8:abcd::/48')
+})
+
+t.test('the 302 waits for the click to be committed: when it cannot be stored the answer is a 503, not a redirect', async (t) => {
+  const app = await buildSharing(t)
+  const { member, postId } = await acmeWithPost(app)
+  await share(member, postId, 'x', { text: 'hi' })
+  const [link] = await rows.links(app)
+  const connection = app.kaiku.orm.em.fork().getConnection()
+  await connection.execute('alter table sharing_click rename to sharing_click_away')
+  const refused = await app.inject({ url: `/s/${link.code}`, headers: { host: 'acme.localhost' } })
+  t.equal(refused.statusCode, 503)
+  t.notOk(refused.headers.location, 'no redirect for a click that was not stored')
+  t.equal(refused.headers['retry-after'], '5')
+  t.match(refused.body, /try again/)
+  await connection.execute('alter table sharing_click_away rename to sharing_click')
+  const followed = await app.inject({ url: `/s/${link.code}`, headers: { host: 'acme.localhost' } })
+  t.equal(followed.statusCode, 302)
+  t.equal((await rows.clicks(app)).length, 1, 'the click of the redirect, and none of the refused request')
+})
+
+t.test("a click with a member's session cookie leaves the session alone: not read, not renewed", async (t) => {
+  const app = await buildSharing(t)
+  const { member, postId } = await acmeWithPost(app)
+  await share(member, postId, 'x', { text: 'hi' })
+  const [link] = await rows.links(app)
+  const statements: string[] = []
+  ;(app.kaiku.orm.em as SqlEntityManager).getKnex().on('query', (query: { sql: string }) => statements.push(query.sql))
+  const click = await app.inject({ url: `/s/${link.code}`, headers: { host: 'acme.localhost', cookie: member.cookie } })
+  t.equal(click.statusCode, 302)
+  t.notOk(click.headers['set-cookie'])
+  t.same(statements.filter((sql) => /kaiku_session/.test(sql)), [], 'the session store is not touched')
+  t.equal((await member.get('/feed')).statusCode, 200, 'and the member is still signed in')
 })

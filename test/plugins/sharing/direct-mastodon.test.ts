@@ -1,0 +1,90 @@
+import t from 'tap'
+import { send } from '../feeds/helpers.js'
+import { composeFields, connect, directRows, directSetup, unescape } from './direct-helpers.js'
+import { rows, share } from './helpers.js'
+
+t.test('connect Mastodon, post now: the status carries the tracked link, the share is recorded, the ready page links to it', async (t) => {
+  const { app, member, postId, mastodon } = await directSetup(t)
+
+  const before = await composeFields(member, postId, 'mastodon')
+  t.match(before.page.body, /Connect your Mastodon account to post from Kaiku/, 'without a connection, a hint to connect')
+  t.notMatch(before.page.body, /value="post"/, 'and no Post now button')
+
+  const { started, authorizeUrl, callback } = await connect(member, 'mastodon', { instance: '@mia@mastodon.example' })
+  t.equal(started.statusCode, 200)
+  t.match(started.body, /Continue to mastodon\.example/)
+  const [registration] = mastodon.of('POST', '/api/v1/apps')
+  t.equal(registration.form.get('client_name'), 'Kaiku')
+  t.equal(registration.form.get('redirect_uris'), 'http://acme.localhost/me/connections/mastodon/callback')
+  t.equal(registration.form.get('scopes'), 'write:statuses read:accounts')
+  const authorize = new URL(authorizeUrl)
+  t.equal(authorize.pathname, '/oauth/authorize')
+  t.equal(authorize.searchParams.get('response_type'), 'code')
+  t.equal(authorize.searchParams.get('scope'), 'write:statuses read:accounts')
+  t.match(authorize.searchParams.get('state'), /^[A-Za-z0-9_-]{43}$/, '256 random bits of state')
+  t.equal(callback.statusCode, 303)
+  t.equal(callback.headers.location, '/me/connections')
+  const [exchange] = mastodon.of('POST', '/oauth/token')
+  t.equal(exchange.form.get('grant_type'), 'authorization_code')
+  t.equal(exchange.form.get('redirect_uri'), 'http://acme.localhost/me/connections/mastodon/callback')
+  t.ok(exchange.form.get('client_secret'), 'the client secret is sent to the token endpoint')
+  const [who] = mastodon.of('GET', '/api/v1/accounts/verify_credentials')
+  t.match(who.headers.authorization, /^Bearer mastodon-token-/)
+
+  const page = await member.get('/me/connections')
+  t.match(page.body, /Connected/)
+  t.match(page.body, /As @mia@mastodon\.example/)
+  t.match(page.body, /mastodon\.example connected|Mastodon connected as @mia@mastodon\.example/, 'a flash says so')
+
+  const compose = await composeFields(member, postId, 'mastodon')
+  t.match(compose.page.body, /let Kaiku post it on Mastodon as @mia@mastodon\.example/)
+  t.ok(compose.submission)
+  const posted = await send(member, `/posts/${postId}/share/mastodon`, `/posts/${postId}/share/mastodon`, { text: 'Big day!', action: 'post', submission: compose.submission! })
+  t.equal(posted.statusCode, 303)
+  const [link] = await rows.links(app)
+  const [recorded] = await rows.shares(app)
+  t.equal(posted.headers.location, `/shares/${recorded.id}`)
+  t.equal(recorded.text, 'Big day!\n\n#iworkforacme', 'recorded as a share, like any other')
+  t.equal(recorded.linkId, link.id)
+  const [status] = mastodon.of('POST', '/api/v1/statuses')
+  t.equal(status.form.get('status'), `Big day!\n\n#iworkforacme\n\nhttp://acme.localhost/s/${link.code}`, 'the member\'s text, the disclosure, the tracked link')
+  t.match(status.headers.authorization, /^Bearer mastodon-token-/)
+  const [direct] = await directRows.posts(app)
+  t.equal(status.headers['idempotency-key'], direct.id, 'an Idempotency-Key names the attempt')
+  t.equal(direct.status, 'posted')
+  t.equal(direct.shareId, recorded.id)
+
+  const ready = unescape((await member.get(`/shares/${recorded.id}`)).body)
+  t.match(ready, /<h1>Posted<\/h1>/)
+  t.ok(ready.includes('href="https://mastodon.example/@mia/1000"'), 'a link to the status')
+  t.notMatch(ready, /\/share\?text=/, 'no share page to open any more')
+
+  const history = await member.get('/me/connections')
+  t.match(history.body, /We launched Rocket/)
+  t.match(history.body, /badge--done">Posted</)
+
+  const again = await send(member, `/posts/${postId}/share/mastodon`, `/posts/${postId}/share/mastodon`, { text: 'Big day!', action: 'post', submission: compose.submission! })
+  t.equal(again.headers.location, posted.headers.location, 'the same form sent twice answers with the first post')
+  t.equal(mastodon.of('POST', '/api/v1/statuses').length, 1, 'and posts once')
+  t.equal((await rows.shares(app)).length, 1)
+})
+
+t.test('one registration per Mastodon server and instance; tokens and client secrets are sealed in the database', async (t) => {
+  const { app, member, curator, mastodon } = await directSetup(t)
+  await connect(member, 'mastodon', { instance: 'mastodon.example' })
+  await connect(curator, 'mastodon', { instance: 'https://mastodon.example/' })
+  t.equal(mastodon.of('POST', '/api/v1/apps').length, 1, 'registered once, reused for the next member')
+  t.equal(mastodon.tokens.size, 2)
+  const connections = await directRows.connections(app)
+  t.equal(connections.length, 2)
+  const raw = [
+    ...(await app.kaiku.orm.em.fork().getConnection().execute('select token as secret from sharing_connection')),
+    ...(await app.kaiku.orm.em.fork().getConnection().execute('select client_secret as secret from sharing_provider_app'))
+  ].map((row: { secret: string }) => row.secret)
+  t.equal(raw.length, 3)
+  for (const token of mastodon.tokens) t.notOk(raw.some((value) => value.includes(token) || value.includes(Buffer.from(token).toString('base64'))), 'no token in the clear')
+  const [app1] = mastodon.apps.values()
+  t.notOk(raw.some((value) => value.includes(app1.secret)), 'nor the client secret')
+  t.ok(raw.every((value) => /^v1\.[\w-]+\.[\w-]+\.[\w-]+$/.test(value)), 'each is a sealed value')
+  t.not(raw[0], raw[1])
+})

@@ -1,0 +1,71 @@
+import { randomUUID } from 'node:crypto'
+import { Agent, request } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { SqlEntityManager } from '@mikro-orm/knex'
+import t from 'tap'
+import { ClickRecorder } from '../../../plugins/sharing/services/clicks.js'
+import { acmeWithPost, buildSharing, rows, share } from './helpers.js'
+
+const CONCURRENT = 1000
+const CLICK_INSERT = /^insert into [`"]?sharing_click\b/
+
+/** One GET over a real socket: the status and Location the client saw. */
+function get(port: number, path: string, host: string, agent: Agent): Promise<{ status: number; location?: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, agent, headers: { host, 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Firefox/130' } }, (response) => {
+      response.resume()
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, location: response.headers.location }))
+    })
+    req.on('error', reject)
+    req.end()
+  })
+}
+
+t.test(`${CONCURRENT} concurrent clicks on one link: every one answered 302 and stored, in fewer inserts than clicks`, async (t) => {
+  const app = await buildSharing(t)
+  const { member, postId } = await acmeWithPost(app)
+  await share(member, postId, 'linkedin', { text: 'hi' })
+  const [link] = await rows.links(app)
+
+  // Every statement the app sends from here on: the clicks must arrive as batches, with no counter row updated per click.
+  const statements: string[] = []
+  ;(app.kaiku.orm.em as SqlEntityManager).getKnex().on('query', (query: { sql: string }) => statements.push(query.sql))
+
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const { port } = app.server.address() as AddressInfo
+  const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENT })
+  t.teardown(() => agent.destroy())
+  const answers = await Promise.all(Array.from({ length: CONCURRENT }, () => get(port, `/s/${link.code}`, 'acme.localhost', agent)))
+
+  const statuses = new Map<number, number>()
+  for (const { status } of answers) statuses.set(status, (statuses.get(status) ?? 0) + 1)
+  t.same(Object.fromEntries(statuses), { 302: CONCURRENT }, 'every request redirected, none failed')
+  t.ok(answers.every((answer) => answer.location === link.target), 'every redirect leads to the link\'s target')
+
+  const clicks = await rows.clicks(app)
+  t.equal(clicks.length, CONCURRENT, 'exactly one click stored per redirect')
+  t.ok(clicks.every((click) => click.linkId === link.id && click.postId === postId && click.network === 'linkedin'))
+  t.equal(new Set(clicks.map((click) => click.id)).size, CONCURRENT, 'each click its own row')
+
+  const inserts = statements.filter((sql) => CLICK_INSERT.test(sql))
+  t.ok(inserts.length > 0 && inserts.length < CONCURRENT, `fewer inserts than clicks (${inserts.length} for ${CONCURRENT})`)
+  t.same(statements.filter((sql) => /^update /i.test(sql)), [], 'no row updated per click')
+})
+
+t.test('group commit: the first click is written at once, the ones handed in meanwhile wait and go together', async (t) => {
+  const app = await buildSharing(t)
+  const batches: number[] = []
+  ;(app.kaiku.orm.em as SqlEntityManager).getKnex().on('query', (query: { sql: string; bindings?: string[] }) => {
+    if (CLICK_INSERT.test(query.sql)) batches.push(JSON.parse(query.bindings![0]).length)
+  })
+  const recorder = new ClickRecorder(app.kaiku.orm, app.kaiku.dialect)
+  const click = (i: number) => ({
+    tenantId: randomUUID(), linkId: randomUUID(), postId: randomUUID(), memberId: randomUUID(), network: 'x', at: new Date(),
+    ipNet: '192.0.2.0/24', agent: 'desktop', referrerHost: null, visitorKey: String(i).padStart(64, '0'), bot: false
+  })
+  const burst = Array.from({ length: 2500 }, (_, i) => recorder.record(click(i)))
+  await recorder.drain()
+  t.equal((await rows.clicks(app)).length, 2500, 'draining (as shutdown does) waits for every click handed in')
+  await Promise.all(burst)
+  t.same(batches, [1, 1000, 1000, 499], 'one insert for the first click, then batches of at most 1,000 formed while the previous one was written')
+})

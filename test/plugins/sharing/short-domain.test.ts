@@ -1,0 +1,78 @@
+import { UniqueConstraintViolationException } from '@mikro-orm/core'
+import t from 'tap'
+import { SharingSettings } from '../../../plugins/sharing/entities/sharing.entity.js'
+import { NETWORKS } from '../../../plugins/sharing/lib/networks.js'
+import type { App } from '../auth/helpers.js'
+import { send, type Browser } from '../feeds/helpers.js'
+import { globexWithPost } from './globex.js'
+import { acmeWithPost, buildSharing, rows, share } from './helpers.js'
+
+/** Saves an instance's sharing settings with every network allowed and this short domain. */
+const setShortDomain = (admin: Browser, shortDomain: string) =>
+  send(admin, '/admin/networks', '/admin/networks', { networks: [...NETWORKS], utmCampaign: 'employee_advocacy', shortDomain })
+
+const click = (app: App, code: string, host: string) => app.inject({ url: `/s/${code}`, headers: { host } })
+
+/** The short link a share's page offers to copy. */
+const offeredLink = (body: string) => /value="(https?:\/\/[^"]+\/s\/[0-9A-Za-z]+)"/.exec(body)?.[1]
+
+t.test('an instance maps its own short domain: new share pages use it, and its links answer there', async (t) => {
+  const app = await buildSharing(t)
+  const { owner, member, postId } = await acmeWithPost(app)
+  t.equal((await setShortDomain(owner, 'Go.Acme.com.')).statusCode, 303)
+  t.match((await owner.get('/admin/networks')).body, /value="go\.acme\.com"/, 'kept in lower case, without the trailing dot')
+
+  const shared = await share(member, postId, 'linkedin', { text: 'hi' })
+  const [link] = await rows.links(app)
+  const ready = await member.get(String(shared.headers.location))
+  t.equal(offeredLink(ready.body), `http://go.acme.com/s/${link.code}`, 'the share page offers the link on the short domain')
+
+  const followed = await click(app, link.code, 'go.acme.com')
+  t.equal(followed.statusCode, 302)
+  t.equal(followed.headers.location, link.target)
+  t.equal((await click(app, link.code, 'GO.ACME.COM')).statusCode, 302, 'host names compare without case')
+  t.equal((await click(app, link.code, 'acme.localhost')).statusCode, 302, "the instance's own host still answers")
+  t.equal((await rows.clicks(app)).length, 3)
+  t.equal((await click(app, link.code, 'go.acme.example')).statusCode, 404, 'a host nobody mapped does not')
+})
+
+t.test("a short domain belongs to one instance: another's codes are a 404 there, and it cannot be taken twice", async (t) => {
+  const app = await buildSharing(t)
+  const acme = await acmeWithPost(app)
+  const globex = await globexWithPost(app)
+  t.equal((await setShortDomain(acme.owner, 'go.acme.com')).statusCode, 303)
+  t.equal((await setShortDomain(globex.owner, 'go.globex.com')).statusCode, 303)
+  await share(acme.member, acme.postId, 'linkedin', { text: 'hi' })
+  await share(globex.member, globex.postId, 'linkedin', { text: 'hi' })
+  const links = await rows.links(app)
+  const acmeCode = links.find((link) => link.tenantId !== globex.tenantId)!.code
+  const globexCode = links.find((link) => link.tenantId === globex.tenantId)!.code
+
+  t.equal((await click(app, acmeCode, 'go.acme.com')).statusCode, 302)
+  t.equal((await click(app, globexCode, 'go.globex.com')).statusCode, 302)
+  t.equal((await click(app, acmeCode, 'go.globex.com')).statusCode, 404, "A's code on B's short domain")
+  t.equal((await click(app, globexCode, 'go.acme.com')).statusCode, 404, "B's code on A's short domain")
+
+  for (const taken of ['go.acme.com', 'GO.acme.com.']) {
+    const refused = await setShortDomain(globex.owner, taken)
+    t.equal(refused.statusCode, 400, `${taken}: refused`)
+    t.match(refused.body, /Another instance already uses this domain/)
+  }
+  for (const invalid of ['localhost', 'acme.localhost', 'not a host', 'https://go.globex.com/']) {
+    t.equal((await setShortDomain(globex.owner, invalid)).statusCode, 400, `${invalid}: not a short domain of one's own`)
+  }
+  const settings = () => app.kaiku.orm.em.fork().findOneOrFail(SharingSettings, { tenantId: globex.tenantId }, { filters: false })
+  t.equal((await settings()).shortDomain, 'go.globex.com', "B's domain unchanged by the refused attempts")
+  // Two admins saving at the same moment both pass the form's check; the database keeps the domain unique.
+  await t.rejects(
+    app.kaiku.orm.em.fork().nativeUpdate(SharingSettings, { tenantId: globex.tenantId }, { shortDomain: 'go.acme.com' }, { filters: false }),
+    UniqueConstraintViolationException
+  )
+
+  // Once A lets the domain go, B may take it, and A's codes stop answering there at once.
+  t.equal((await setShortDomain(acme.owner, 'links.acme.com')).statusCode, 303)
+  t.equal((await setShortDomain(globex.owner, 'go.acme.com')).statusCode, 303)
+  t.equal((await click(app, acmeCode, 'go.acme.com')).statusCode, 404, "A's code on the domain B now holds")
+  t.equal((await click(app, globexCode, 'go.acme.com')).statusCode, 302)
+  t.equal((await click(app, acmeCode, 'links.acme.com')).statusCode, 302, "A's links answer on A's new domain")
+})

@@ -109,6 +109,8 @@ for (const javaScript of [false, true]) {
     await page.getByLabel(/^Name/).fill('Grace Hopper')
     await page.getByLabel(/^Company size/).selectOption('1000+')
     await next(page, javaScript, 'Preferred date & time for your demo (optional)')
+    // The deferred script picks the visitor's zone once it has run: wait for it rather than race it.
+    if (javaScript) await page.waitForFunction("[...document.querySelectorAll('select')].some((s) => s.value === 'America/New_York')", null, { timeout: 10_000 }).catch(() => undefined)
     const zone = await page.getByLabel('Time zone').inputValue()
     t.equal(zone, javaScript ? 'America/New_York' : 'Europe/Helsinki', javaScript ? "the visitor's own zone, picked by the script" : "the instance's zone")
     const date = new Intl.DateTimeFormat('en-CA', { timeZone: zone }).format(new Date(Date.now() + 7 * 24 * 60 * 60_000))

@@ -9,6 +9,9 @@ import { html, type TestLike } from '../../helper.js'
 import { addMember, client, comparable, signedIn, type App } from '../auth/helpers.js'
 import { acme, buildFeeds, makePost, makeTopic, send, titlesOf, topicIds, type Browser } from './helpers.js'
 
+// Two instances, every page and action of each role: on PostgreSQL under load this outgrows tap's default two minutes.
+t.setTimeout(360_000)
+
 /** A 1×1 PNG, stored as an image of a post would be. */
 const PIXEL = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64')
 

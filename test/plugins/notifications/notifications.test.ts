@@ -83,7 +83,8 @@ t.test('one-click unsubscribe: no session needed, only its category, bad tokens 
   const view = await stranger.get(`/unsubscribe/${token}`)
   t.equal(view.statusCode, 200)
   t.match(view.body, /Stop mails of the kind &quot;Announcements&quot;/)
-  t.equal((await app.kaiku.orm.em.fork().find(Preferences, { off: { $like: '%broadcast%' } as never }, { filters: false })).length, 0, 'opening the link changes nothing')
+  const switchedOff = async () => (await app.kaiku.orm.em.fork().find(Preferences, {}, { filters: false })).filter((p) => p.off.includes('broadcast')).length
+  t.equal(await switchedOff(), 0, 'opening the link changes nothing')
   const oneClick = await app.inject({ method: 'POST', url: `/unsubscribe/${token}`, headers: { host: 'acme.localhost', 'content-type': 'application/x-www-form-urlencoded' }, payload: 'List-Unsubscribe=One-Click' })
   t.equal(oneClick.statusCode, 200)
   t.notOk(oneClick.headers['set-cookie'], 'no session')

@@ -3,7 +3,7 @@
  * import this file; external ones import the `kaiku` package, which exports the same module.
  */
 export { definePlugin, PLUGIN_API_VERSION } from './host/manifest.js'
-export type { PluginManifest, ManifestNavEntry, CliCommand, EventHandlers } from './host/manifest.js'
+export type { PluginManifest, ManifestNavEntry, CliCommand, EventHandlers, PersonalDataDeclaration } from './host/manifest.js'
 export type { PluginContext, SetupProvider } from './host/context.js'
 export type { PluginCounter } from './ops/metrics.js'
 export type { KaikuFilters, KaikuActions, NavItem } from './events/bus.js'

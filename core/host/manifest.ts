@@ -37,6 +37,22 @@ export interface EventHandlers {
   actions?: { [N in ActionName]?: (payload: KaikuActions[N], ctx: PluginContext) => void | Promise<void> }
 }
 
+/** One category of personal data a plugin keeps, as the privacy policy and `/me/data` describe it. */
+export interface PersonalDataDeclaration {
+  /** Short id, unique within the plugin, e.g. `profile` or `clicks`. */
+  category: string
+  /** Plain-language title, e.g. "Your shares". */
+  title: string
+  /** Why it is kept. */
+  purpose: string
+  /** Which fields are stored, in plain words (e.g. ['name', 'email address']). */
+  fields: string[]
+  /** How long it is kept, in plain words; or the number of days when a setting decides. */
+  retention: string
+  /** Who can see it: 'member' (the person themselves), 'members', 'curators', 'admins', 'operators'. */
+  visibleTo: string[]
+}
+
 /**
  * What a plugin is. Everything but `register` is data, so the host can validate, order and migrate
  * plugins before any of their code runs.
@@ -75,6 +91,8 @@ export interface PluginManifest<C extends TObject = TObject> {
   schedules?: ScheduleDefinition[]
   /** Folder of mail templates: `<name>.subject.hbs`, `<name>.html.hbs`, `<name>.text.hbs`, used as `<plugin>/<name>`. */
   mail?: string
+  /** The personal data this plugin stores: what the privacy pages, export and erasure are built from. */
+  personalData?: PersonalDataDeclaration[]
   register?(app: FastifyInstance, ctx: PluginContext<Static<C>>): Promise<void> | void
 }
 
@@ -128,5 +146,17 @@ export const manifestShape = Type.Object({
       })
     )
   ),
-  mail: Type.Optional(Type.String())
+  mail: Type.Optional(Type.String()),
+  personalData: Type.Optional(
+    Type.Array(
+      Type.Object({
+        category: Type.String({ pattern: '^[a-z][a-z0-9-]*$' }),
+        title: Type.String({ minLength: 1 }),
+        purpose: Type.String({ minLength: 1 }),
+        fields: Type.Array(Type.String()),
+        retention: Type.String({ minLength: 1 }),
+        visibleTo: Type.Array(Type.String())
+      })
+    )
+  )
 })

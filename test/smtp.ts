@@ -14,16 +14,23 @@ export interface SmtpSink {
 
 /**
  * A real SMTP server on loopback (smtp-server), keeping what arrives parsed by mailparser. With
- * `reject`, it answers every message with that SMTP error (e.g. 550) after reading it.
+ * `reject`, it answers every message with that SMTP error (e.g. 550) after reading it; recipients in
+ * `refuseRecipients` are refused at RCPT TO with a 550, as a server that knows no such mailbox does.
  */
-export async function smtpSink(t: TestLike, options: { port?: number; reject?: { code: number; message: string } } = {}): Promise<SmtpSink> {
+export async function smtpSink(
+  t: TestLike,
+  options: { port?: number; reject?: { code: number; message: string }; refuseRecipients?: string[] } = {}
+): Promise<SmtpSink> {
   const sink: SmtpSink = { port: 0, url: '', messages: [], attempts: 0, close: async () => {} }
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS', 'AUTH'],
     logger: false,
-    onRcptTo(_address, _session, callback) {
+    onRcptTo(address, _session, callback) {
       sink.attempts++
+      if (options.refuseRecipients?.includes(address.address.toLowerCase())) {
+        return callback(Object.assign(new Error('No such mailbox'), { responseCode: 550 }))
+      }
       callback()
     },
     onData(stream, _session, callback) {

@@ -2,7 +2,6 @@ import { existsSync } from 'node:fs'
 import { hkdfSync, randomUUID } from 'node:crypto'
 import { join, resolve } from 'node:path'
 import Fastify, { type FastifyInstance } from 'fastify'
-import fastifyPlugin from 'fastify-plugin'
 import fastifyStatic from '@fastify/static'
 import { RequestContext, type EntityManager, type EventSubscriber, type MikroORM, type TransactionEventArgs } from '@mikro-orm/core'
 import type { LoadedConfig } from './config/load.js'
@@ -23,6 +22,8 @@ import { createContext, type PluginContext, type SetupProvider } from './host/co
 import { discoverPlugins, PluginError } from './host/discover.js'
 import { preparePlugins, wireEvents, type LoadedPlugin } from './host/prepare.js'
 import type { CliCommand, ManifestNavEntry } from './host/manifest.js'
+import { guardNav, registerPlugins } from './host/register.js'
+import { createPluginSwitches, guardJobs, guardMail, type PluginSwitches } from './host/switches.js'
 import { projectRoot } from './paths.js'
 import { registerHealth } from './ops/health.js'
 import { pluginMetrics, registerMetrics } from './ops/metrics.js'
@@ -51,6 +52,8 @@ export interface KaikuHost {
   mailer: Mailer
   /** The data folder, absolute: uploads, the generated secret, SQLite copies taken before upgrades. */
   dataDir: string
+  /** Per-tenant switches of optional plugins, and the optional plugins disabled at boot. */
+  switches: PluginSwitches
   /** How this app migrates (owners whose newer migrations make it refuse, where SQLite copies go), for the CLI. */
   migrateOptions: MigrateOptions
 }
@@ -103,7 +106,10 @@ export async function buildApp(loaded: LoadedConfig, options: BuildOptions = {})
     routerOptions: { ignoreTrailingSlash: true }
   })
 
-  const plugins = preparePlugins(await discoverPlugins(config.plugins, cwd), loaded.pluginConfig, env)
+  const prepared = preparePlugins(await discoverPlugins(config.plugins, cwd), loaded.pluginConfig, env)
+  const switches = createPluginSwitches(prepared)
+  // Jobs of an optional plugin skip the instances that switched it off.
+  const plugins = guardJobs(prepared, switches)
   const bus = new EventBus(app.log)
   const orm = await createOrm({
     databaseUrl: config.databaseUrl,
@@ -190,7 +196,9 @@ export async function buildApp(loaded: LoadedConfig, options: BuildOptions = {})
     contexts.set(
       manifest.name,
       createContext(manifest.name, pluginConfig, {
-        settings: Object.freeze({ publicUrl: config.publicUrl, locale: config.locale, timeZone: config.timeZone, dataDir: config.dataDir, dialect, sessionMaxDays: config.sessionMaxDays }),
+        settings: Object.freeze({ publicUrl: config.publicUrl, locale: config.locale, timeZone: config.timeZone, dataDir: config.dataDir, dialect, sessionMaxDays: config.sessionMaxDays,
+          // The SMTP server's host only (the URL may hold credentials): the privacy policy names it.
+          mailHost: config.smtpUrl ? new URL(config.smtpUrl).hostname : null }),
         log: app.log,
         orm,
         bus,
@@ -200,8 +208,10 @@ export async function buildApp(loaded: LoadedConfig, options: BuildOptions = {})
           setupProvider = provider
         },
         t: (locale, key, params) => catalogue.t(locale, key, params),
+        plugins: () => plugins.map((p) => Object.freeze({ name: p.manifest.name, description: p.manifest.description, personalData: Object.freeze([...(p.manifest.personalData ?? [])]) })),
         jobs: { enqueue: (em, name, payload, opts) => jobs.queue.enqueue(em, name, payload, opts), provideScopes: (provider) => jobs.scheduler.setScopes(provider) },
-        mail: { send: sendMail, progress: (prefix) => mailer.progress(orm.em.fork(), prefix) },
+        mail: { send: guardMail(manifest.name, switches, sendMail), progress: (prefix) => mailer.progress(orm.em.fork(), prefix) },
+        switches,
         sessions,
         metrics: (owner) => pluginMetrics(registry, owner),
         deriveKey: (owner, purpose) => Buffer.from(hkdfSync('sha256', secret, 'kaiku plugin key', `${owner}\u0000${purpose}`, 32)),
@@ -209,7 +219,8 @@ export async function buildApp(loaded: LoadedConfig, options: BuildOptions = {})
       })
     )
   }
-  wireEvents(plugins, bus, (name) => contexts.get(name))
+  wireEvents(plugins, bus, (name) => contexts.get(name), switches)
+  guardNav(bus, nav, switches, orm)
 
   app.decorate('kaiku', {
     config,
@@ -224,7 +235,8 @@ export async function buildApp(loaded: LoadedConfig, options: BuildOptions = {})
     jobs,
     mailer,
     dataDir,
-    migrateOptions
+    migrateOptions,
+    switches
   })
 
   app.decorateRequest('tenant', null)
@@ -282,14 +294,12 @@ export async function buildApp(loaded: LoadedConfig, options: BuildOptions = {})
   registerHealth(app, orm, migrationNames)
   registerMetrics(app, { token: config.metricsToken, allow: config.metricsAllow, orm, registry })
 
-  for (const { manifest } of plugins) {
-    if (!manifest.register) continue
-    const ctx = contexts.get(manifest.name)!
-    const register = manifest.register
-    await app.register(
-      fastifyPlugin(async (instance) => register(instance, ctx as never), { name: manifest.name, dependencies: manifest.requires })
-    )
-  }
+  // A plugin whose register throws stops the build: nothing it opened may keep the process alive.
+  await registerPlugins(app, { plugins, contexts, switches, orm }).catch(async (error: unknown) => {
+    await app.close().catch(() => undefined)
+    await orm.close(true).catch(() => undefined)
+    throw error
+  })
   // "/" always exists, so a fresh install's front page leads into setup even before a plugin owns it;
   // without a plugin's own home page, it leads to the first navigation entry the visitor may open.
   if (!app.hasRoute({ method: 'GET', url: '/' })) {

@@ -2,7 +2,8 @@ import { buildApp } from './app.js'
 import { configurationMarkdown, coreSettingRows, pluginSettingRows, type SettingRow } from './config/docs.js'
 import { ConfigError, loadConfig, type LoadedConfig } from './config/load.js'
 import { settings } from './config/schema.js'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
+import { scaffoldPlugin } from './scaffold/plugin.js'
 import { createMigration } from './db/migration-create.js'
 import { migrate, pendingMigrations } from './db/migrations.js'
 import { coreEntities } from './db/entities.js'
@@ -29,6 +30,7 @@ const coreCommands: { name: string; usage: string; description: string }[] = [
     description: "For developers: write a migration of OWNER's (core or a plugin) entity changes, for this database's dialect."
   },
   { name: 'worker', usage: 'kaiku worker', description: 'Run job workers only (no web server), until SIGTERM or SIGINT.' },
+  { name: 'plugin', usage: 'kaiku plugin new NAME [--dir FOLDER]', description: 'Write a working plugin folder (route, view, entity with migrations for both databases, test); FOLDER defaults to plugins.' },
   { name: 'jobs', usage: 'kaiku jobs list [--status S]', description: 'List jobs (queued, running, done or dead) with their errors.' },
   { name: 'jobs', usage: 'kaiku jobs retry|discard ID', description: 'Retry a dead job, or discard a dead or waiting one.' },
   { name: 'mail', usage: 'kaiku mail list [--limit N]', description: 'List recent mail with its delivery status (the local mailbox without SMTP).' },
@@ -101,6 +103,24 @@ async function commandMigrate(args: string[], io: CliIo): Promise<number> {
     return 0
   } finally {
     await app.close()
+  }
+}
+
+function commandPlugin(args: string[], io: CliIo): number {
+  const [action, pluginName] = args
+  if (action !== 'new' || !pluginName) {
+    io.err('kaiku: usage: kaiku plugin new NAME [--dir FOLDER]')
+    return 2
+  }
+  try {
+    const folder = scaffoldPlugin(pluginName, resolve(io.cwd, option(args, '--dir') ?? 'plugins'))
+    io.out(`written ${folder}`)
+    io.out(`test it:  npx tap --disable-coverage ${join(folder, 'test')}`)
+    io.out(`load it:  KAIKU_PLUGINS=tenancy,auth,${folder}`)
+    return 0
+  } catch (error) {
+    io.err(`kaiku: ${(error as Error).message}`)
+    return 1
   }
 }
 
@@ -213,6 +233,7 @@ export async function runCli(argv: string[], given: CliIo): Promise<number> {
     if (name === 'config') return await commandConfig(args, io)
     if (name === 'migrate') return await commandMigrate(args, io)
     if (name === 'worker') return await commandWorker(io)
+    if (name === 'plugin') return commandPlugin(args, io)
     if (isOpsCommand(name)) {
       // Not migrated on build: each of these checks the database's version itself.
       const app = await buildApp(loadConfig(io.env, io.cwd), { env: io.env, cwd: io.cwd, migrate: false })

@@ -101,4 +101,4 @@ export const html = { accept: 'text/html,application/xhtml+xml' }
 export const tsxLoader = import.meta.resolve('tsx')
 
 /** Core's migrations, in the order they apply. */
-export const coreMigrations = ['core/20261129000000-init', 'core/20261129010000-jobs-and-mail', 'core/20261129020000-rate-limits', 'core/20261129030000-session-subjects', 'core/20261129112446-mail-attachments']
+export const coreMigrations = ['core/20261129000000-init', 'core/20261129010000-jobs-and-mail', 'core/20261129020000-rate-limits', 'core/20261129030000-session-subjects', 'core/20261129112446-mail-attachments', 'core/20261129144550-plugin-switches']

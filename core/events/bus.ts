@@ -18,6 +18,51 @@ export interface KaikuFilters {
     /** `em` is the sender's: it may be inside a transaction, so read with it, never with a new fork. */
     context: { template: string; tenant?: string; em?: import('@mikro-orm/core').EntityManager }
   }
+  /**
+   * A member's data for their export: each plugin appends its rows per category. Read with `em` (the
+   * export's transaction) and only rows of `memberId` in `tenantId`.
+   */
+  'privacy.export': { value: PrivacyExportPart[]; context: PrivacySubject }
+  /**
+   * Erase (delete or anonymise everywhere) or only anonymise (analytics history) a member's data,
+   * inside one transaction: write with `em` only. Each plugin appends what it changed.
+   */
+  'privacy.erase': { value: PrivacyErasePart[]; context: PrivacySubject & { mode: 'erase' | 'anonymise' } }
+  /** Cookies plugins set, for the cookie notice; an optional one may be set only after consent. */
+  'privacy.cookies': { value: CookieDeclaration[]; context: Record<string, never> }
+}
+
+/** Whose data a privacy filter handles; `name` and `email` as they were before any change. */
+export interface PrivacySubject {
+  em: EntityManager
+  tenantId: string
+  memberId: string
+  name: string
+  email: string
+}
+
+export interface PrivacyExportPart {
+  plugin: string
+  category: string
+  rows: Record<string, unknown>[]
+}
+
+export interface PrivacyErasePart {
+  plugin: string
+  category: string
+  /** Rows deleted or anonymised. */
+  affected: number
+}
+
+export interface CookieDeclaration {
+  name: string
+  /** Who sets it: 'core' or a plugin name. */
+  owner: string
+  /** Plain-language purpose and lifetime. */
+  purpose: string
+  lifetime: string
+  /** Optional cookies need the member's consent before they are set. */
+  optional: boolean
 }
 
 /** Action events: handlers are told after the causing transaction commits; their errors are logged. */
@@ -54,6 +99,9 @@ export type ActionHandler<N extends ActionName> = (payload: KaikuActions[N]) => 
 export const coreEvents: Record<string, Omit<EventDeclaration, 'owner'>> = {
   'nav.entries': { kind: 'filter', description: 'Navigation entries shown to the current viewer.' },
   'mail.brand': { kind: 'filter', description: 'Name and colour of the mail layout for one message.' },
+  'privacy.export': { kind: 'filter', description: "A member's rows, per plugin and category, for their data export." },
+  'privacy.erase': { kind: 'filter', description: "Erase or anonymise a member's data inside one transaction; each plugin reports what it changed." },
+  'privacy.cookies': { kind: 'filter', description: 'The cookies plugins set, for the cookie notice and consent.' },
   'app.ready': { kind: 'action', description: 'Every plugin is registered; the app is about to serve.' }
 }
 

@@ -9,13 +9,21 @@ import type { ScheduleScope } from '../jobs/scheduler.js'
 import type { MailMessage, MailProgress } from '../mail/mailer.js'
 import type { RateResult } from '../web/rate-limit.js'
 import type { PluginCounter } from '../ops/metrics.js'
-import { PLUGIN_API_VERSION, type ManifestNavEntry } from './manifest.js'
+import type { PluginSwitches } from './switches.js'
+import { PLUGIN_API_VERSION, type ManifestNavEntry, type PersonalDataDeclaration } from './manifest.js'
 
 /** A plugin that offers the first-run setup (the tenancy plugin does) tells core when it is done. */
 export interface SetupProvider {
   /** Where the setup form lives; every page redirects there until setup is complete. */
   path: string
   isComplete(em: EntityManager): Promise<boolean>
+}
+
+/** What a plugin may know of the loaded plugins: their names and declared personal data. */
+export interface LoadedPluginInfo {
+  name: string
+  description?: string
+  personalData: readonly PersonalDataDeclaration[]
 }
 
 /**
@@ -29,7 +37,7 @@ export interface PluginContext<C = Record<string, unknown>> {
   /** The plugin's validated settings. */
   readonly config: Readonly<C>
   /** Core settings a plugin may read; secrets are not among them. */
-  readonly settings: Readonly<{ publicUrl: string; locale: string; timeZone: string; dataDir: string; dialect: Dialect; sessionMaxDays: number }>
+  readonly settings: Readonly<{ publicUrl: string; locale: string; timeZone: string; dataDir: string; dialect: Dialect; sessionMaxDays: number; mailHost: string | null }>
   readonly log: FastifyBaseLogger
   /** The ORM; inside a request use `request.em`, elsewhere `orm.em.fork()`. */
   readonly orm: MikroORM
@@ -70,8 +78,16 @@ export interface PluginContext<C = Record<string, unknown>> {
   readonly keys: { derive(purpose: string): Buffer }
   /** Counters on `/metrics`, named `kaiku_<plugin>_<name>` (e.g. sharing's clicks). */
   readonly metrics: { counter(name: string, help: string, labelNames?: string[]): PluginCounter }
+  /**
+   * The loaded plugins and their per-tenant switches, for the page where an instance's admins turn
+   * optional plugins on and off (`list`, `setEnabled`), and for a plugin that asks whether another
+   * one is on for a tenant (`isEnabled`).
+   */
+  readonly switches: Pick<PluginSwitches, 'list' | 'isEnabled' | 'setEnabled'>
   /** Translate a message key for a locale (pages get the `t` helper instead). */
   t(locale: string, key: string, params?: Record<string, unknown>): string
+  /** The loaded plugins, in load order, read-only (the privacy pages are built from their declarations). */
+  plugins(): readonly LoadedPluginInfo[]
 }
 
 export interface ContextParts {
@@ -87,7 +103,9 @@ export interface ContextParts {
   deriveKey(owner: string, purpose: string): Buffer
   metrics(owner: string): PluginContext['metrics']
   provideSetup(owner: string, provider: SetupProvider): void
+  switches: PluginSwitches
   t: PluginContext['t']
+  plugins?: () => readonly LoadedPluginInfo[]
 }
 
 export function createContext(name: string, config: Record<string, unknown>, parts: ContextParts): PluginContext {
@@ -110,6 +128,8 @@ export function createContext(name: string, config: Record<string, unknown>, par
     keys: { derive: (purpose) => parts.deriveKey(name, purpose) },
     metrics: parts.metrics(name),
     setup: { provide: (provider) => parts.provideSetup(name, provider) },
-    t: parts.t
+    switches: { list: parts.switches.list, isEnabled: parts.switches.isEnabled, setEnabled: parts.switches.setEnabled },
+    t: parts.t,
+    plugins: () => parts.plugins?.() ?? []
   } satisfies PluginContext)
 }

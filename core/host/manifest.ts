@@ -6,7 +6,7 @@ import type { PluginContext } from './context.js'
 import type { JobDefinition, ScheduleDefinition } from '../jobs/queue.js'
 
 /** The version of the plugin API that this core provides; manifests name a semver range of it. */
-export const PLUGIN_API_VERSION = '1.0.0'
+export const PLUGIN_API_VERSION = '1.1.0'
 
 export interface ManifestNavEntry {
   /** Message key of the label, in the plugin's catalogue (`<plugin>.<key>`) or core's. */
@@ -65,6 +65,18 @@ export interface PluginManifest<C extends TObject = TObject> {
   description?: string
   /** Plugins that must be loaded, and registered, before this one. */
   requires?: string[]
+  /**
+   * Tenant admins may switch the plugin off for their instance (at `/admin/plugins`): its routes answer
+   * 404 there, its nav entries, jobs and mail for that instance stop; its data stays. An optional plugin
+   * whose `register` throws is disabled (and the admin page says why) instead of stopping the boot.
+   */
+  optional?: boolean
+  /**
+   * Entities that have a `tenantId` but are read across tenants on purpose, without the tenant filter,
+   * by entity name with the reason (e.g. resolving a request's host before its tenant is known). Every
+   * other entity with a `tenantId` must carry the tenant filter, or the host refuses the plugin.
+   */
+  unscopedEntities?: Record<string, string>
   /** TypeBox schema of the plugin's settings, with defaults. */
   config?: C
   entities?: EntitySchema<any, any>[]
@@ -108,6 +120,8 @@ export const manifestShape = Type.Object({
   api: Type.String({ minLength: 1 }),
   description: Type.Optional(Type.String()),
   requires: Type.Optional(Type.Array(Type.String())),
+  optional: Type.Optional(Type.Boolean()),
+  unscopedEntities: Type.Optional(Type.Record(Type.String(), Type.String({ minLength: 10 }))),
   config: Type.Optional(Type.Object({ type: Type.Literal('object') })),
   entities: Type.Optional(Type.Array(Type.Object({}))),
   migrations: Type.Optional(Type.String()),

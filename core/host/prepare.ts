@@ -1,7 +1,10 @@
 import { Value } from '@sinclair/typebox/value'
 import semver from 'semver'
 import { pluginEnvName, validateSettings, type SettingSource } from '../config/load.js'
+import type { EntityManager } from '@mikro-orm/core'
 import type { EventBus } from '../events/bus.js'
+import type { PluginSwitches } from './switches.js'
+import { checkEntities } from './checks.js'
 import { PluginError, type DiscoveredPlugin } from './discover.js'
 import { manifestShape, PLUGIN_API_VERSION, type PluginManifest } from './manifest.js'
 
@@ -84,6 +87,7 @@ export function preparePlugins(
   env: Env
 ): LoadedPlugin[] {
   discovered.forEach(checkShape)
+  for (const { manifest } of discovered) checkEntities(manifest)
   const names = new Set<string>()
   for (const { manifest } of discovered) {
     if (names.has(manifest.name)) throw new PluginError(manifest.name, 'is loaded twice')
@@ -99,7 +103,7 @@ export function preparePlugins(
 }
 
 /** Declares each plugin's events and wires its manifest handlers, in plugin order. */
-export function wireEvents(plugins: LoadedPlugin[], bus: EventBus, contextOf: (name: string) => unknown): void {
+export function wireEvents(plugins: LoadedPlugin[], bus: EventBus, contextOf: (name: string) => unknown, switches?: PluginSwitches): void {
   for (const { manifest } of plugins) {
     for (const [name, declaration] of Object.entries(manifest.events ?? {})) {
       try {
@@ -118,7 +122,15 @@ export function wireEvents(plugins: LoadedPlugin[], bus: EventBus, contextOf: (n
           if (kind === 'filters') {
             bus.onFilter(name as never, (value: never, context: never) => handler(value, context, ctx), manifest.name)
           } else {
-            bus.onAction(name as never, (payload: never) => handler(payload, ctx), manifest.name)
+            bus.onAction(name as never, async (payload: never) => {
+              // An optional plugin is not told about what happens in an instance that switched it off.
+              if (switches && manifest.optional) {
+                const tenantId = (payload as { tenantId?: unknown } | undefined)?.tenantId
+                const em = (ctx as { orm: { em: { fork(): EntityManager } } }).orm.em.fork()
+                if (!(await switches.isEnabled(em, typeof tenantId === 'string' ? tenantId : undefined, manifest.name))) return
+              }
+              return handler(payload, ctx)
+            }, manifest.name)
           }
         } catch (error) {
           throw new PluginError(manifest.name, (error as Error).message.replace(`${manifest.name}: `, ''))

@@ -12,18 +12,21 @@ import { logoRoutes } from './routes/logo.js'
 import { operatorRoutes } from './routes/operator.js'
 import { peopleRoutes } from './routes/people.js'
 import { settingsRoutes } from './routes/settings.js'
+import { pluginsAdminRoutes } from './routes/plugins-admin.js'
 import { selfServeRoutes } from './routes/self-serve.js'
 import { setupRoutes } from './routes/setup.js'
 import { signupRoutes } from './routes/signup.js'
 import { memberService } from './services/members.js'
 import { issueToken } from './services/tokens.js'
 import { authEvents, memberJoined } from './events.js'
+import { authPersonalData, eraseAuth, exportAuth } from './privacy.js'
 import messages from './messages/en.js'
 import invitationsMessages from './messages/invitations.en.js'
 import logoMessages from './messages/logo.en.js'
 import operatorMessages from './messages/operator.en.js'
 import peopleMessages from './messages/people.en.js'
 import settingsMessages from './messages/settings.en.js'
+import pluginsMessages from './messages/plugins.en.js'
 import signupMessages from './messages/signup.en.js'
 
 /** The CLI has no request: it finds the instance by slug and says so when there is none. */
@@ -61,8 +64,10 @@ export default definePlugin({
   migrations: join(import.meta.dirname, 'migrations'),
   views: join(import.meta.dirname, 'views'),
   mail: join(import.meta.dirname, 'mail'),
-  messages: { en: { ...messages, ...signupMessages, ...invitationsMessages, ...peopleMessages, ...operatorMessages, ...settingsMessages, ...logoMessages } },
+  messages: { en: { ...messages, ...signupMessages, ...invitationsMessages, ...peopleMessages, ...operatorMessages, ...settingsMessages, ...logoMessages, ...pluginsMessages } },
   events: authEvents,
+  personalData: authPersonalData,
+  on: { filters: { 'privacy.export': exportAuth, 'privacy.erase': eraseAuth } },
   nav: [{ label: 'nav.login', href: '/login', guest: true, order: 990 }],
   commands: [
     {
@@ -138,6 +143,7 @@ export default definePlugin({
     peopleRoutes(app, ctx, members)
     operatorRoutes(app, ctx, members)
     settingsRoutes(app, ctx)
+    pluginsAdminRoutes(app, ctx)
     logoRoutes(app, ctx)
     selfServeRoutes(app, ctx, members)
   }

@@ -44,6 +44,8 @@ export default definePlugin({
   description: 'Company instances by email domain and subdomain.',
   config,
   entities: [Tenant, TenantDomain],
+  // Resolving a request's host to its instance happens before any tenant is known.
+  unscopedEntities: { TenantDomain: 'maps a host name to its instance before the tenant is known' },
   migrations: join(import.meta.dirname, 'migrations'),
   views: join(import.meta.dirname, 'views'),
   messages: { en: messages },

@@ -1,0 +1,32 @@
+import { spawnSync } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
+import t from 'tap'
+import { runCli } from '../../../core/cli.js'
+import { repoRoot } from '../../helper.js'
+
+t.test('kaiku plugin new writes a plugin folder whose own test passes at once', async (t) => {
+  // Inside the project (so the test finds tap and Kaiku's helpers), where the suite never looks.
+  const dir = mkdtempSync(join(repoRoot, 'test', 'fixtures', '.scaffold-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const out: string[] = []
+  const err: string[] = []
+  const io = { out: (line: string) => out.push(line), err: (line: string) => err.push(line), env: {}, cwd: dir }
+  t.equal(await runCli(['plugin', 'new', 'team-notes', '--dir', dir], io), 0)
+  const folder = join(dir, 'team-notes')
+  for (const file of ['package.json', 'index.ts', 'entities/note.entity.ts', 'views/notes.hbs', 'migrations/sqlite/20260101000000-init.ts', 'migrations/postgresql/20260101000000-init.ts', 'test/team-notes.test.ts']) {
+    t.ok(existsSync(join(folder, file)), file)
+  }
+  t.match(readFileSync(join(folder, 'index.ts'), 'utf8'), "from 'kaiku/plugin-api'", 'it imports the public API only')
+  t.equal(await runCli(['plugin', 'new', 'team-notes', '--dir', dir], io), 1, 'an existing folder is not overwritten')
+  t.equal(await runCli(['plugin', 'new', 'Bad Name', '--dir', dir], io), 1)
+  t.match(err.join('\n'), /already exists[\s\S]*is not a plugin name/)
+
+  const run = spawnSync(process.execPath, [join(repoRoot, 'node_modules', 'tap', 'dist', 'esm', 'run.mjs'), '--disable-coverage', '--jobs', '1', join(folder, 'test')], {
+    cwd: repoRoot,
+    env: { ...process.env, TAP_REPORTER: 'tap' },
+    encoding: 'utf8',
+    timeout: 240_000
+  })
+  t.equal(run.status, 0, `the scaffold's test passes:\n${run.stdout.slice(-3000)}\n${run.stderr.slice(-2000)}`)
+})

@@ -12,6 +12,7 @@ import { topicRoutes } from './routes/topics.js'
 import { forgetMember } from './services/members.js'
 import { expireDue, publishDue } from './services/posts.js'
 import { sourcesPart } from './sources.js'
+import { eraseFeeds, exportFeeds, feedsPersonalData } from './privacy.js'
 
 /**
  * The employee feed: topics, posts (curated, suggested, or brought in from RSS), scheduling, link
@@ -32,12 +33,15 @@ export default definePlugin({
   messages: { en: { ...messages, ...sourcesPart.messages } },
   events: feedsEvents,
   nav: sourcesPart.nav,
+  personalData: feedsPersonalData,
   on: {
     filters: {
       'profile.sections': async (sections, { em, memberId }) => {
         const topics = await topicChoices(em, memberId)
         return topics.length ? [...sections, { partial: 'feeds/me-topics', data: { topics } }] : sections
-      }
+      },
+      'privacy.export': exportFeeds,
+      'privacy.erase': eraseFeeds
     },
     actions: {
       'member.removed': async ({ tenantId, memberId }, ctx) => forgetMember(ctx.orm.em.fork(), tenantId, memberId)

@@ -12,6 +12,7 @@ import { progressTokens } from './services/progress.js'
 import { parseRecipients, settingsService } from './services/settings.service.js'
 import messages from './messages/en.js'
 import adminMessages from './messages/admin.en.js'
+import { eraseForms, formsPersonalData } from './privacy.js'
 
 /**
  * Public contact and demo-request forms, one question per step and without JavaScript or cookies,
@@ -30,6 +31,8 @@ export default definePlugin({
   assets: join(import.meta.dirname, 'assets'),
   mail: join(import.meta.dirname, 'mail'),
   messages: { en: { ...messages, ...adminMessages } },
+  personalData: formsPersonalData,
+  on: { filters: { 'privacy.erase': eraseForms } },
   nav: [{ label: 'nav.leads', href: '/admin/leads', roles: ['owner', 'admin', 'operator'], order: 830 }],
   jobs: {
     'forms.retention': {

@@ -11,6 +11,10 @@ import { networkLabel, shareRoutes } from './routes/share.js'
 import { ClickRecorder, SaltKeeper } from './services/clicks.js'
 import { RedirectDirectory } from './services/redirects.js'
 import { networksFor } from './services/settings.js'
+import { eraseSharing, exportSharing, sharingPersonalData } from './privacy.js'
+
+/** Each app's redirect directory, so an erasure can drop the links it re-owned from the cache. */
+const directories = new WeakMap<object, RedirectDirectory>()
 
 /**
  * Sharing: the networks an instance allows, the share flow from any post, per-member tracked short
@@ -29,6 +33,7 @@ export default definePlugin({
   assets: join(import.meta.dirname, 'assets'),
   messages: { en: messages },
   events: sharingEvents,
+  personalData: sharingPersonalData,
   on: {
     filters: {
       'post.sections': async (sections, { em, tenantId, postId, role }) => {
@@ -37,6 +42,8 @@ export default definePlugin({
         return [{ partial: 'sharing/share-panel', data }, ...sections]
       },
       'post.cardLinks': (links) => [{ label: 'sharing.card.share', path: '/posts/:id/share' }, ...links],
+      'privacy.export': exportSharing,
+      'privacy.erase': (parts, context, ctx) => eraseSharing(parts, context, (codes) => directories.get(ctx)?.forgetLinks(codes)),
       ...directPart.filters
     },
     actions: directPart.actions
@@ -56,6 +63,7 @@ export default definePlugin({
     const clicks = new ClickRecorder(ctx.orm, ctx.settings.dialect)
     const salts = new SaltKeeper(ctx.orm)
     const directory = new RedirectDirectory(ctx.orm, app, new URL(ctx.settings.publicUrl).hostname.toLowerCase())
+    directories.set(ctx, directory)
     // Requests wait for their click's batch, and closing waits for requests; this catches stragglers.
     app.addHook('onClose', async () => clicks.drain())
     redirectRoutes(app, { directory, clicks, salts, counted: ctx.metrics.counter('clicks_total', 'Clicks on tracked links, each stored before its redirect', ['network', 'bot']) })

@@ -129,6 +129,8 @@ export default {
   'comment.label': 'Your comment',
   'comment.submit': 'Comment',
   'comment.edited': '(edited)',
+  /** The author of a comment whose account was erased. */
+  'comment.formerMember': 'Former member',
   'comment.edit': 'Edit',
   'comment.delete': 'Delete',
   'comment.deleted': 'Comment deleted.',

@@ -121,7 +121,7 @@ export function feedRoutes(app: FastifyInstance, ctx: PluginContext): void {
           shareTexts: details?.shareTexts.map((text) => ({ ...text, key: `feeds.network.${text.network}` })),
           comments: comments.map((comment) => ({
             id: comment.id,
-            author: people.get(comment.memberId) ?? { name: '—', avatar: { initials: '?', colour: 0 } },
+            author: people.get(comment.memberId) ?? { name: ctx.t(request.locale, 'feeds.comment.formerMember'), avatar: { initials: '?', colour: 0 } },
             createdAt: comment.createdAt,
             edited: Boolean(comment.editedAt),
             body: commentPieces(comment.body),

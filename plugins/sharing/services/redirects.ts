@@ -61,6 +61,11 @@ export class RedirectDirectory {
     return (await entry.hosts).has(host)
   }
 
+  /** Links whose owner changed (an erased or anonymised member): read again at their next click. */
+  forgetLinks(codes: readonly string[]): void {
+    for (const code of codes) this.links.delete(code)
+  }
+
   forgetHosts(tenantId: string): void {
     this.hosts.delete(tenantId)
   }

@@ -1,0 +1,103 @@
+import t from 'tap'
+import { client } from '../auth/helpers.js'
+import { send } from '../feeds/helpers.js'
+import { globexWithPost } from '../sharing/globex.js'
+import { rows } from '../sharing/helpers.js'
+import { acmeWithActivity, allPlugins, buildAll, memberId, selfErase } from './helpers.js'
+
+/** Every row of every table the ORM knows, as text per column: the walk skips no entity. */
+async function walk(app: Awaited<ReturnType<typeof buildAll>>, needles: string[]) {
+  const em = app.kaiku.orm.em.fork()
+  const tables = [...new Set(Object.values(app.kaiku.orm.getMetadata().getAll()).filter((meta) => meta.tableName && !meta.abstract && !meta.virtual && !meta.embeddable).map((meta) => meta.tableName))]
+  const found: string[] = []
+  for (const table of tables) {
+    const rowsOf = await em.getConnection().execute(`select * from ${app.kaiku.dialect === 'postgresql' ? `"${table}"` : `\`${table}\``}`)
+    for (const row of rowsOf) {
+      for (const [column, value] of Object.entries(row)) {
+        const text = (Buffer.isBuffer(value) ? value.toString('latin1') : value instanceof Date ? '' : typeof value === 'object' ? JSON.stringify(value) : String(value ?? '')).toLowerCase()
+        for (const needle of needles) if (text.includes(needle.toLowerCase())) found.push(`${table}.${column} holds ${needle}`)
+      }
+    }
+  }
+  return { tables, found }
+}
+
+t.test('a member erases herself: nothing of her name, address or id is left anywhere; counts and others stay', async (t) => {
+  const app = await buildAll(t)
+  const acme = await acmeWithActivity(app)
+  const globex = await globexWithPost(app)
+  const sharesBefore = (await rows.shares(app)).length
+  const clicksBefore = (await rows.clicks(app)).length
+  // Mia also asked for an export and had it prepared: it must go too.
+  await send(acme.member, '/me/export', '/me/export', {})
+  await app.kaiku.jobs.worker.runDue()
+
+  const { page, confirmed } = await selfErase(app, acme.member)
+  t.equal(page.statusCode, 200, 'the link from the mail opens the confirmation')
+  t.equal(confirmed.statusCode, 303)
+  t.equal(confirmed.headers.location, '/privacy/erased')
+
+  const { tables, found } = await walk(app, [acme.mia, 'mia@acme.com', 'Mia Member'])
+  t.ok(tables.length >= 20, `walked ${tables.length} tables of plugins ${allPlugins().join(', ')} and core`)
+  t.same(found, [], 'no trace of her anywhere')
+
+  t.equal((await rows.shares(app)).length, sharesBefore, 'shares kept as counts')
+  t.equal((await rows.clicks(app)).length, clicksBefore, 'clicks kept as counts')
+  const post = await acme.owner.get(`/posts/${acme.postId}`)
+  t.match(post.body, 'Great launch from Mia', 'her comment stays')
+  t.match(post.body, 'Former member', 'shown as from a former member')
+  const link = await app.inject({ url: `/s/${acme.link.code}`, headers: { host: 'acme.localhost' } })
+  t.equal(link.statusCode, 302, 'her link out in the world still leads to the post')
+  t.not((await rows.clicks(app)).at(-1)?.memberId, acme.mia, 'and a new click is not attributed to her')
+
+  const stale = await acme.member.get('/feed')
+  t.not(stale.statusCode, 200, 'her session is gone')
+  t.equal(await memberId(app, 'olivia@acme.com').then(Boolean), true, 'the owner is untouched')
+  t.ok(await memberId(app, 'gwen@globex.com'), 'another instance is untouched')
+  t.equal((await globex.member.get('/feed')).statusCode, 200, "globex's member is still signed in")
+})
+
+t.test('an admin erases a member; the last owner cannot be erased; anonymising keeps the account', async (t) => {
+  const app = await buildAll(t)
+  const acme = await acmeWithActivity(app)
+  const olivia = await memberId(app, 'olivia@acme.com')
+  const carl = await memberId(app, 'carl@acme.com')
+
+  const anonymised = await send(acme.owner, `/admin/privacy/members/${acme.mia}`, `/admin/privacy/members/${acme.mia}/anonymise`, {})
+  t.equal(anonymised.statusCode, 303)
+  t.ok(await memberId(app, 'mia@acme.com'), 'the account stays')
+  t.same((await rows.clicks(app)).map((c) => c.memberId), [''], 'clicks no longer name her')
+  t.same((await rows.shares(app)).map((s) => s.memberId), [''], 'shares no longer name her')
+  t.not((await rows.links(app))[0].memberId, acme.mia, 'her link is no longer hers')
+  t.equal((await acme.member.get('/feed')).statusCode, 200, 'she is still signed in')
+
+  // The owner erasing themselves through the admin page is refused; Carl (curator) cannot act at all.
+  const self = await send(acme.owner, '/admin/privacy', `/admin/privacy/members/${olivia}/erase`, { confirm: 'yes' })
+  t.equal(self.statusCode, 400)
+  const curator = await acme.curator.get(`/admin/privacy/members/${acme.mia}`)
+  t.equal(curator.statusCode, 403)
+
+  const unconfirmed = await send(acme.owner, `/admin/privacy/members/${carl}`, `/admin/privacy/members/${carl}/erase`, {})
+  t.equal(unconfirmed.statusCode, 400, 'erasure needs the box ticked')
+  t.ok(await memberId(app, 'carl@acme.com'), 'nothing erased')
+  const erased = await send(acme.owner, `/admin/privacy/members/${carl}`, `/admin/privacy/members/${carl}/erase`, { confirm: 'yes' })
+  t.equal(erased.statusCode, 303)
+  t.notOk(await memberId(app, 'carl@acme.com'), 'Carl is erased')
+
+  // Olivia is the only owner: her own erasure is refused with the way out.
+  const owner = client(app, 'acme.localhost')
+  owner.cookie = acme.owner.cookie
+  const asked = await send(owner, '/me/delete', '/me/delete', {})
+  t.equal(asked.statusCode, 303)
+  const [mail] = await app.kaiku.orm.em.fork().getConnection().execute("select text from kaiku_mail where recipient = 'olivia@acme.com' and template = 'privacy/erase-confirm'")
+  const path = /\/me\/delete\/[A-Za-z0-9._-]+/.exec(mail.text)![0]
+  const refused = await send(owner, path, path, {})
+  t.equal(refused.statusCode, 409)
+  t.match(refused.body, 'last owner')
+  t.match(refused.body, 'Make another member an owner first')
+  t.ok(await memberId(app, 'olivia@acme.com'), 'the owner stays')
+
+  // A confirmation link is bound to its member: Mia cannot use Olivia's.
+  const stolen = await acme.member.get(path)
+  t.equal(stolen.statusCode, 400)
+})

@@ -1,0 +1,93 @@
+import { gunzipSync } from 'node:zlib'
+import t from 'tap'
+import tar from 'tar-stream'
+import { send } from '../feeds/helpers.js'
+import { globexWithPost } from '../sharing/globex.js'
+import { acmeWithActivity, buildAll, runJobs } from './helpers.js'
+
+async function entries(archive: Buffer): Promise<Map<string, string>> {
+  const files = new Map<string, string>()
+  const extract = tar.extract()
+  const done = new Promise<void>((resolve, reject) => {
+    extract.on('entry', (header, stream, next) => {
+      const chunks: Buffer[] = []
+      stream.on('data', (chunk: unknown) => chunks.push(chunk as Buffer))
+      stream.on('end', () => {
+        files.set(header.name, Buffer.concat(chunks).toString('utf8'))
+        next()
+      })
+    })
+    extract.on('finish', resolve)
+    extract.on('error', reject)
+  })
+  extract.end(gunzipSync(archive))
+  await done
+  return files
+}
+
+t.test('export: one job per request, exactly the member’s data, a link that works once and for its owner only', async (t) => {
+  const app = await buildAll(t)
+  const acme = await acmeWithActivity(app)
+  await globexWithPost(app)
+
+  const first = await send(acme.member, '/me/export', '/me/export', {})
+  const second = await send(acme.member, '/me/export', '/me/export', {})
+  t.equal(first.statusCode, 303)
+  t.equal(second.statusCode, 303)
+  const jobs = await app.kaiku.orm.em.fork().getConnection().execute("select count(*) as n from kaiku_job where name = 'privacy.export'")
+  t.equal(Number(jobs[0].n), 1, 'asked twice: one job')
+  t.match((await acme.member.get('/me/export')).body, 'being prepared')
+
+  await runJobs(app)
+  const ready = await acme.member.get('/me/export')
+  const link = /href="(\/me\/export\/[^"]+)"/.exec(ready.body)?.[1]
+  t.ok(link, 'the ready page shows the download link')
+  t.notMatch((await acme.member.get('/me/export')).body, link!, 'shown once only')
+
+  const stranger = await acme.owner.get(link!)
+  t.equal(stranger.statusCode, 404, 'another member cannot download it')
+  const anonymous = await app.inject({ url: link!, headers: { host: 'acme.localhost', accept: 'text/html' } })
+  t.equal(anonymous.statusCode, 303, 'a visitor is sent to sign in')
+
+  const download = await app.inject({ url: link!, headers: { host: 'acme.localhost', cookie: acme.member.cookie } })
+  t.equal(download.statusCode, 200)
+  t.equal(download.headers['content-type'], 'application/gzip')
+  const files = await entries(download.rawPayload)
+  const data = JSON.parse(files.get('kaiku-export/data.json')!) as { member: { email: string }; categories: { plugin: string; category: string; rows: Record<string, unknown>[] }[] }
+  t.equal(data.member.email, 'mia@acme.com')
+  const rowsOf = (plugin: string, category: string) => data.categories.find((c) => c.plugin === plugin && c.category === category)?.rows ?? []
+  t.equal(rowsOf('auth', 'profile')[0]?.name, 'Mia Member')
+  t.notOk('passwordHash' in (rowsOf('auth', 'profile')[0] ?? {}), 'no password hash')
+  t.same(rowsOf('sharing', 'shares').filter((r) => r.kind === 'share').map((r) => r.text), ['Mia shares this'])
+  t.equal(rowsOf('sharing', 'clicks').length, 1, 'the click on her link')
+  t.same(rowsOf('feeds', 'comments').map((r) => r.kind).sort(), ['comment', 'like'])
+  t.ok(rowsOf('core', 'sessions').length >= 1, 'her sessions')
+  t.ok(rowsOf('notifications', 'notifications').length >= 2, 'notice and preferences')
+  t.ok(files.has('kaiku-export/csv/feeds-comments.csv'), 'CSV per category')
+  const everything = [...files.values()].join('\n')
+  for (const other of ['olivia@acme.com', 'carl@acme.com', 'Olivia Owner', 'Carl Curator', 'gwen@globex.com', 'Gwen Globex', 'Globex']) {
+    t.notMatch(everything, other, `nothing of ${other}`)
+  }
+
+  const again = await app.inject({ url: link!, headers: { host: 'acme.localhost', cookie: acme.member.cookie, accept: 'text/html' } })
+  t.equal(again.statusCode, 410, 'the link works once')
+  const archives = await app.kaiku.orm.em.fork().getConnection().execute('select count(*) as n from privacy_export where archive is not null')
+  t.equal(Number(archives[0].n), 0, 'the archive is deleted once downloaded')
+  const anew = await send(acme.member, '/me/export', '/me/export', {})
+  t.equal(anew.statusCode, 303, 'a new export can be asked for afterwards')
+})
+
+t.test('/me/data lists every declared category with counts; CSV cells cannot start a formula', async (t) => {
+  const { csvCell } = await import('../../../plugins/privacy/services/archive.js')
+  t.equal(csvCell('=1+1'), "'=1+1")
+  t.equal(csvCell('@x'), "'@x")
+  t.equal(csvCell('a,"b"'), '"a,""b"""')
+  const app = await buildAll(t)
+  const acme = await acmeWithActivity(app)
+  const page = await acme.member.get('/me/data')
+  t.equal(page.statusCode, 200)
+  for (const title of ['Your profile', 'Your shares and tracked links', 'Clicks on your links', 'Comments and likes', 'Your sessions', 'Mail sent to you', 'Contact and demo requests', 'Your privacy choices']) {
+    t.match(page.body, title, title)
+  }
+  t.match(page.body, /Comments and likes <span class="badge">2 records/)
+})

@@ -1,0 +1,49 @@
+import t from 'tap'
+import { send } from '../feeds/helpers.js'
+import { acmeWithActivity, buildAll } from './helpers.js'
+
+t.test('the policy: generated from declarations, published as versions, acknowledged at the next visit', async (t) => {
+  const app = await buildAll(t)
+  const acme = await acmeWithActivity(app)
+  const generated = await acme.member.get('/privacy')
+  t.equal(generated.statusCode, 200)
+  t.match(generated.body, 'Privacy policy of Acme')
+  t.match(generated.body, 'Clicks on your links', 'built from the plugins’ declarations')
+  t.match(generated.body, 'local mailbox', 'names the mail transport')
+  t.equal((await acme.member.get('/feed')).statusCode, 200, 'no published version: nobody is asked')
+
+  const text = '# Our policy\n\nWe keep <script>alert(1)</script> little.\n\n- one\n- two'
+  const published = await send(acme.owner, '/admin/privacy', '/admin/privacy/policy', { body: text })
+  t.equal(published.statusCode, 303)
+  const empty = await send(acme.owner, '/admin/privacy', '/admin/privacy/policy', { body: '   ' })
+  t.equal(empty.statusCode, 400, 'an empty policy is refused')
+  const member = await acme.member.get('/admin/privacy')
+  t.equal(member.statusCode, 403, 'members cannot edit it')
+
+  const asked = await acme.member.get('/feed')
+  t.equal(asked.statusCode, 303)
+  t.equal(asked.headers.location, '/privacy?next=%2Ffeed')
+  const page = await acme.member.get('/privacy?next=%2Ffeed')
+  t.match(page.body, '<h2>Our policy</h2>')
+  t.match(page.body, '&lt;script&gt;', 'escaped, never HTML')
+  t.notMatch(page.body, '<script>alert')
+  t.match(page.body, '<li>two</li>')
+  const posted = await app.inject({ method: 'POST', url: '/privacy/acknowledge', headers: { host: 'acme.localhost', cookie: acme.member.cookie }, payload: { version: '1' } })
+  t.equal(posted.statusCode, 403, 'CSRF holds')
+  const ack = await send(acme.member, '/privacy?next=%2Ffeed', '/privacy/acknowledge', { version: '1', next: '//evil.example' })
+  t.equal(ack.statusCode, 303)
+  t.equal(ack.headers.location, '/', 'never to another host')
+  t.equal((await acme.member.get('/feed')).statusCode, 200, 'acknowledged: not asked again')
+  const wrong = await send(acme.member, '/privacy', '/privacy/acknowledge', { version: '7' })
+  t.equal(wrong.statusCode, 400)
+
+  const cookies = await app.inject({ url: '/privacy/cookies', headers: { host: 'acme.localhost', accept: 'text/html' } })
+  t.equal(cookies.statusCode, 200)
+  t.match(cookies.body, '<code>kaiku</code>')
+  t.match(cookies.body, 'No optional cookies')
+  t.notOk(cookies.headers['set-cookie'], 'the notice sets no cookie')
+
+  const where = await acme.owner.get('/admin/privacy/where')
+  t.match(where.body, /SQLite|PostgreSQL/)
+  t.match(where.body, 'None. Pages load nothing from other sites')
+})

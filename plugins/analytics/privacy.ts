@@ -1,0 +1,98 @@
+import { randomUUID } from 'node:crypto'
+import type { EntityManager } from '@mikro-orm/core'
+import type { KaikuFilters, PersonalDataDeclaration, PrivacyErasePart, PrivacyExportPart } from '../../core/api.js'
+import { AnalyticsDaily } from './entities/daily.entity.js'
+import { AnalyticsEvent } from './entities/event.entity.js'
+import { AnalyticsMember } from './entities/member.entity.js'
+import { AnalyticsRequest } from './entities/request.entity.js'
+
+/** What analytics keeps about a member, for the privacy policy and `/me/data`. */
+export const analyticsPersonalData: PersonalDataDeclaration[] = [
+  {
+    category: 'activity',
+    title: 'Your activity counts and points',
+    purpose: 'To show you and your admins the reach your shares bring, and to award points for the leaderboard.',
+    fields: ['daily counts of your shares, the clicks they brought, approved suggestions and other activities', 'when you joined and first shared'],
+    retention: 'Raw events as many days as the setting KAIKU_ANALYTICS_EVENT_DAYS says (730 by default); the daily counts as long as you are a member, and without your name after erasure or anonymisation.',
+    visibleTo: ['member', 'admins']
+  },
+  {
+    category: 'opens',
+    title: 'Email opens and post views',
+    purpose: 'To count how many people read what the company sends and publishes (web beacons). Not recorded when your browser sends Do Not Track or Global Privacy Control, or when your admins switch beacons off.',
+    fields: ['time', 'which mail or post'],
+    retention: 'As raw events for KAIKU_ANALYTICS_EVENT_DAYS days (730 by default), then only as daily counts.',
+    visibleTo: ['member', 'admins']
+  },
+  {
+    category: 'requests',
+    title: 'Request log',
+    purpose: 'To see which pages are used. Anonymised: the address cut to its network, the kind of browser and the referring site only.',
+    fields: ['page path (no query)', 'referring site', 'kind of browser', 'shortened network address'],
+    retention: 'KAIKU_ANALYTICS_REQUEST_LOG_DAYS days (30 by default).',
+    visibleTo: ['admins']
+  },
+  {
+    category: 'leaderboard',
+    title: 'Your leaderboard choices and audience',
+    purpose: 'To hide your name on the leaderboard when you ask, and to estimate reach from the follower counts you declare.',
+    fields: ['hide my name', 'followers per network'],
+    retention: 'As long as you are a member.',
+    visibleTo: ['member']
+  }
+]
+
+export async function exportAnalytics(parts: PrivacyExportPart[], { em, memberId }: KaikuFilters['privacy.export']['context']): Promise<PrivacyExportPart[]> {
+  const daily = await em.find(AnalyticsDaily, { memberId }, { orderBy: { day: 'asc', event: 'asc' } })
+  const events = await em.find(AnalyticsEvent, { memberId }, { orderBy: { at: 'asc' } })
+  const requests = await em.find(AnalyticsRequest, { memberId }, { orderBy: { at: 'asc' } })
+  const choices = await em.find(AnalyticsMember, { memberId })
+  return [
+    ...parts,
+    { plugin: 'analytics', category: 'activity', rows: daily.map((d) => ({ day: d.day, event: d.event, postId: d.postId || null, network: d.network || null, count: d.count })) },
+    { plugin: 'analytics', category: 'opens', rows: events.map((e) => ({ at: e.at, type: e.type, postId: e.postId, network: e.network, subject: e.subject })) },
+    { plugin: 'analytics', category: 'requests', rows: requests.map((r) => ({ at: r.at, path: r.path, referrerHost: r.referrerHost, agentClass: r.agentClass, ipNet: r.ipNet })) },
+    { plugin: 'analytics', category: 'leaderboard', rows: choices.map((c) => ({ hideName: c.hideName, audience: c.audience })) }
+  ]
+}
+
+/**
+ * The member's counters keep counting but belong to nobody: each daily row moves to the "no member"
+ * row of its group (added to it when one exists, so the unique key holds), raw events and requests
+ * lose the member, and the activation event's id, derived from the member, is replaced.
+ */
+export async function eraseAnalytics(parts: PrivacyErasePart[], { em, memberId, mode }: KaikuFilters['privacy.erase']['context']): Promise<PrivacyErasePart[]> {
+  const daily = await anonymiseDaily(em, memberId)
+  const activations = await em.find(AnalyticsEvent, { memberId, type: 'member_activated' }, { fields: ['id'] })
+  for (const activation of activations) await em.nativeUpdate(AnalyticsEvent, { id: activation.id }, { id: randomUUID() })
+  const events = await em.nativeUpdate(AnalyticsEvent, { memberId }, { memberId: null })
+  const requests = await em.nativeUpdate(AnalyticsRequest, { memberId }, { memberId: null })
+  const result = [
+    ...parts,
+    { plugin: 'analytics', category: 'activity', affected: daily },
+    { plugin: 'analytics', category: 'opens', affected: events },
+    { plugin: 'analytics', category: 'requests', affected: requests }
+  ]
+  if (mode !== 'erase') return result
+  return [...result, { plugin: 'analytics', category: 'leaderboard', affected: await em.nativeDelete(AnalyticsMember, { memberId }) }]
+}
+
+async function anonymiseDaily(em: EntityManager, memberId: string): Promise<number> {
+  const rows = await em.find(AnalyticsDaily, { memberId })
+  if (rows.length === 0) return 0
+  const groupOf = (row: { day: string; postId: string; network: string; event: string }) => `${row.day}|${row.postId}|${row.network}|${row.event}`
+  const nobody = await em.find(AnalyticsDaily, { memberId: '', day: { $in: [...new Set(rows.map((row) => row.day))] } })
+  const existing = new Map(nobody.map((row) => [groupOf(row), row]))
+  for (const row of rows) {
+    const target = existing.get(groupOf(row))
+    if (target) {
+      target.count += row.count
+      em.remove(row)
+    } else {
+      row.memberId = ''
+      existing.set(groupOf(row), row)
+    }
+  }
+  await em.flush()
+  return rows.length
+}

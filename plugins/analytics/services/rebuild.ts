@@ -1,0 +1,66 @@
+import type { EntityManager } from '@mikro-orm/core'
+import { AnalyticsEvent } from '../entities/event.entity.js'
+import { addDays, dayOf } from '../lib/days.js'
+import type { RollupRange, RollupResult } from './rollup.js'
+
+/** Days per transaction: a month of counters is rebuilt at a time, so no transaction grows without bound. */
+const CHUNK_DAYS = 31
+
+export interface RebuildPlan {
+  tenantId?: string
+  from?: string
+  /** Days before it have no raw events left (retention): only sharing's counters are rebuilt there. */
+  eventCutoff: string
+}
+
+/**
+ * Recomputes every daily counter from raw data, from `from` (default: the first raw event, share or
+ * click) to today, a month per transaction. Tells `out` what it did.
+ */
+export async function rebuild(
+  em: EntityManager,
+  plan: RebuildPlan,
+  sources: { firstActivity(em: EntityManager, tenantId?: string): Promise<Date | null>; rollup(em: EntityManager, range: RollupRange): Promise<RollupResult> },
+  out: (line: string) => void
+): Promise<{ days: number; rows: number }> {
+  const to = addDays(dayOf(new Date()), 1)
+  let from = plan.from
+  if (!from) {
+    const firstEvent = await em.findOne(AnalyticsEvent, plan.tenantId ? { tenantId: plan.tenantId } : {}, { filters: false, orderBy: { at: 'asc' }, fields: ['at'] })
+    const firstSharing = await sources.firstActivity(em, plan.tenantId)
+    const firsts = [firstEvent?.at, firstSharing].filter((at): at is Date => at instanceof Date)
+    if (firsts.length === 0) {
+      out('nothing to rebuild: no events, shares or clicks')
+      return { days: 0, rows: 0 }
+    }
+    from = dayOf(new Date(Math.min(...firsts.map((at) => at.getTime()))))
+  }
+  let rows = 0
+  for (let start = from; start < to; start = addDays(start, CHUNK_DAYS)) {
+    const end = addDays(start, CHUNK_DAYS) < to ? addDays(start, CHUNK_DAYS) : to
+    const ranges: RollupRange[] =
+      end <= plan.eventCutoff
+        ? [{ tenantId: plan.tenantId, from: start, to: end, sources: ['sharing'] }]
+        : start < plan.eventCutoff
+          ? [
+              { tenantId: plan.tenantId, from: start, to: plan.eventCutoff, sources: ['sharing'] },
+              { tenantId: plan.tenantId, from: plan.eventCutoff, to: end }
+            ]
+          : [{ tenantId: plan.tenantId, from: start, to: end }]
+    let inserted = 0
+    let deleted = 0
+    await em.transactional(async (tx) => {
+      for (const range of ranges) {
+        const result = await sources.rollup(tx, range)
+        inserted += result.inserted
+        deleted += result.deleted
+      }
+    })
+    rows += inserted
+    out(`${start} … ${addDays(end, -1)}: ${deleted} counters replaced by ${inserted}`)
+  }
+  if (from < plan.eventCutoff) out(`days before ${plan.eventCutoff} kept their event counters: their raw events are past retention`)
+  const days = Math.round((new Date(to).getTime() - new Date(from).getTime()) / 86_400_000)
+  out(`rebuilt ${days} day(s) from ${from}${plan.tenantId ? '' : ' for every instance'}: ${rows} counters`)
+  return { days, rows }
+}

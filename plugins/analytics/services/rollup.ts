@@ -1,0 +1,111 @@
+import type { EntityManager } from '@mikro-orm/core'
+import type { PluginContext } from '../../../core/api.js'
+import { addDays, dayOf, startOf } from '../lib/days.js'
+
+type Dialect = PluginContext['settings']['dialect']
+
+/** What sharing's door (`app.sharing.activity`) answers per tenant, UTC day, post, member and network. */
+export interface SharingActivity {
+  tenantId: string
+  day: string
+  postId: string
+  memberId: string
+  network: string
+  shares: number
+  clicks: number
+  uniqueClicks: number
+  botClicks: number
+}
+
+/** The daily counters that come from sharing's tables (through its door) rather than analytics_event. */
+export const SHARING_EVENTS = ['share', 'click', 'unique_click', 'bot_click'] as const
+
+/** Where a rollup reads: analytics' own raw events, sharing's shares and clicks, or both. */
+export type RollupSource = 'events' | 'sharing'
+
+export interface RollupRange {
+  tenantId?: string
+  /** First day, `YYYY-MM-DD` (default: yesterday, UTC). */
+  from?: string
+  /** Day after the last one (default: tomorrow, so today is included). */
+  to?: string
+  sources?: RollupSource[]
+}
+
+export interface RollupResult {
+  from: string
+  to: string
+  deleted: number
+  inserted: number
+}
+
+const INSERT_CHUNK = 2000
+
+/** The UTC day of a timestamp column in each dialect (SQLite keeps epoch milliseconds). */
+const dayExpression = (dialect: Dialect, column: string) =>
+  dialect === 'postgresql' ? `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD')` : `strftime('%Y-%m-%d', ${column} / 1000, 'unixepoch')`
+
+const newId = (dialect: Dialect) => (dialect === 'postgresql' ? 'gen_random_uuid()::text' : 'lower(hex(randomblob(16)))')
+
+/**
+ * Recomputes the daily counters of a day range from raw data, set-based: in one transaction, the
+ * range's counters are deleted, analytics' own events are counted by one INSERT … SELECT … GROUP BY,
+ * and sharing's activity (grouped by the database behind its door) is inserted in multi-row batches.
+ * Running it twice gives the same rows; readers see the old counters or the new ones, never a mix.
+ */
+export async function rollupRange(em: EntityManager, dialect: Dialect, activity: (em: EntityManager, range: { from: Date; to: Date; tenantId?: string }) => Promise<SharingActivity[]>, range: RollupRange = {}): Promise<RollupResult> {
+  const today = dayOf(new Date())
+  const from = range.from ?? addDays(today, -1)
+  const to = range.to ?? addDays(today, 1)
+  const sources = range.sources ?? ['events', 'sharing']
+  const result: RollupResult = { from, to, deleted: 0, inserted: 0 }
+  if (from >= to) return result
+  const tenant = range.tenantId ? ' and tenant_id = ?' : ''
+  const tenantParams = range.tenantId ? [range.tenantId] : []
+  const sharingList = SHARING_EVENTS.map((event) => `'${event}'`).join(', ')
+  const sourceCondition = sources.length === 2 ? '' : sources[0] === 'sharing' ? ` and event in (${sharingList})` : ` and event not in (${sharingList})`
+  await em.transactional(async (tx) => {
+    const connection = tx.getConnection()
+    const transaction = tx.getTransactionContext()
+    const run = <T>(sql: string, params: unknown[], kind: 'all' | 'run' = 'run') => connection.execute<T>(sql, params, kind, transaction)
+    const deleted = await run<{ affectedRows: number }>(`delete from analytics_daily where day >= ? and day < ?${tenant}${sourceCondition}`, [from, to, ...tenantParams])
+    result.deleted = deleted.affectedRows ?? 0
+    const platform = tx.getPlatform()
+    const fromAt = platform.processDateProperty(startOf(from))
+    const toAt = platform.processDateProperty(startOf(to))
+    if (sources.includes('events')) {
+      const inserted = await run<{ affectedRows: number }>(
+        `insert into analytics_daily (id, tenant_id, day, post_id, member_id, network, event, count)
+         select ${newId(dialect)}, tenant_id, day, post_id, member_id, network, type, n from (
+           select tenant_id, ${dayExpression(dialect, 'at')} as day, coalesce(post_id, '') as post_id, coalesce(member_id, '') as member_id, coalesce(network, '') as network, type, count(*) as n
+           from analytics_event where at >= ? and at < ?${tenant}
+           group by tenant_id, ${dayExpression(dialect, 'at')}, coalesce(post_id, ''), coalesce(member_id, ''), coalesce(network, ''), type) e`,
+        [fromAt, toAt, ...tenantParams]
+      )
+      result.inserted += inserted.affectedRows ?? 0
+    }
+    if (sources.includes('sharing')) {
+      const rows = (await activity(tx, { from: startOf(from), to: startOf(to), tenantId: range.tenantId })).flatMap((group) =>
+        (
+          [
+            ['share', group.shares],
+            ['click', group.clicks],
+            ['unique_click', group.uniqueClicks],
+            ['bot_click', group.botClicks]
+          ] as const
+        )
+          .filter(([, count]) => count > 0)
+          .map(([event, count]) => [group.tenantId, group.day, group.postId, group.memberId, group.network, event, count])
+      )
+      const unpack =
+        dialect === 'postgresql'
+          ? `select ${newId(dialect)}, r->>0, r->>1, r->>2, r->>3, r->>4, r->>5, (r->>6)::integer from json_array_elements(?::json) r`
+          : `select ${newId(dialect)}, value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6 from json_each(?)`
+      for (let start = 0; start < rows.length; start += INSERT_CHUNK) {
+        await run(`insert into analytics_daily (id, tenant_id, day, post_id, member_id, network, event, count) ${unpack}`, [JSON.stringify(rows.slice(start, start + INSERT_CHUNK))])
+      }
+      result.inserted += rows.length
+    }
+  })
+  return result
+}

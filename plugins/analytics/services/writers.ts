@@ -1,0 +1,68 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { MikroORM } from '@mikro-orm/core'
+import type { PluginContext } from '../../../core/api.js'
+import { AnalyticsEvent } from '../entities/event.entity.js'
+import { AnalyticsRequest } from '../entities/request.entity.js'
+import { BatchWriter } from './batch-writer.js'
+
+type Dialect = PluginContext['settings']['dialect']
+
+export interface BeaconRow extends Record<string, unknown> {
+  tenantId: string
+  at: Date
+  type: string
+  postId: string | null
+  memberId: string | null
+  network: string | null
+  subject: string | null
+}
+export type BeaconWrite = (row: BeaconRow) => Promise<void>
+
+export interface RequestRow extends Record<string, unknown> {
+  tenantId: string
+  at: Date
+  path: string
+  referrerHost: string | null
+  agentClass: string
+  ipNet: string
+  memberId: string | null
+}
+
+/** Beacon hits of instances that switched beacons off are dropped by the INSERT itself. */
+const beaconsOn = (dialect: Dialect) =>
+  `not exists (select 1 from analytics_settings s where s.tenant_id = r.tenant_id and s.beacons = ${dialect === 'postgresql' ? 'false' : '0'})`
+
+export function beaconWriter(orm: MikroORM, dialect: Dialect): BatchWriter<BeaconRow> {
+  return new BatchWriter<BeaconRow>(orm, dialect, AnalyticsEvent, ['tenantId', 'at', 'type', 'postId', 'memberId', 'network', 'subject'], beaconsOn(dialect))
+}
+
+export function requestLogWriter(orm: MikroORM, dialect: Dialect): BatchWriter<RequestRow> {
+  return new BatchWriter<RequestRow>(orm, dialect, AnalyticsRequest, ['tenantId', 'at', 'path', 'referrerHost', 'agentClass', 'ipNet', 'memberId'])
+}
+
+/** Paths never written to the request log: probes, metrics, static files, beacons, short links. */
+const UNLOGGED = /^\/(healthz|readyz|metrics)(\/|$)|^\/(static|b|s)\//
+
+export const loggedPath = (request: FastifyRequest): string | null => {
+  if (request.routeOptions.config.operational || !request.tenant) return null
+  const path = request.url.split('?')[0].split('#')[0]
+  return UNLOGGED.test(path) ? null : path.slice(0, 500)
+}
+
+/**
+ * The anonymised request log: every answered request of an instance (not operational ones), with the
+ * address cut to its network through sharing's visitor rules. Written in batches after the answer has
+ * gone, so a page never waits for its log row.
+ */
+export function logRequests(app: FastifyInstance, writer: BatchWriter<RequestRow>): void {
+  app.addHook('onResponse', (request, _reply, done) => {
+    const path = loggedPath(request)
+    if (path !== null && request.tenant) {
+      const visitor = app.sharing.visitor({ ip: request.ip, userAgent: request.headers['user-agent'], referer: request.headers.referer })
+      writer
+        .write({ tenantId: request.tenant.id, at: new Date(), path, referrerHost: visitor.referrerHost?.slice(0, 253) ?? null, agentClass: visitor.agent, ipNet: visitor.ipNet, memberId: request.member?.id ?? null })
+        .catch((error) => request.log.error({ err: error }, 'request log row not stored'))
+    }
+    done()
+  })
+}

@@ -1,0 +1,59 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { InvalidInputError, Type, type PluginContext, type TypeBoxTypeProvider } from '../../../../core/api.js'
+import { settingsOf } from '../../services/settings.js'
+import { formatters } from '../lib/format.js'
+import { activityLabels, effectivePoints, isPeriod, leaderboard, periodRange, PERIODS } from '../services/points.js'
+import { tenantOf, today, viewerOf } from './common.js'
+
+const PeriodQuery = Type.Object({ period: Type.Optional(Type.String({ maxLength: 10 })) })
+
+/**
+ * The leaderboard (/leaderboard) of one instance: points this week, this month or of all time, as
+ * the instance weighs its activities. Weeks start on Monday and both periods follow UTC days, the
+ * days of the rollup.
+ */
+export function leaderboardRoutes(app: FastifyInstance, ctx: PluginContext): void {
+  const t = (request: FastifyRequest, key: string, params?: Record<string, unknown>) => ctx.t(request.locale, `analytics.${key}`, params)
+
+  app.register(async (scope) => {
+    scope.addHook('onRequest', app.auth.requireMember())
+    const routes = scope.withTypeProvider<TypeBoxTypeProvider>()
+
+    routes.get('/leaderboard', { schema: { querystring: PeriodQuery } }, async (request, reply) => {
+      const period = request.query.period ?? 'week'
+      if (!isPeriod(period)) throw new InvalidInputError(t(request, 'leaderboard.badPeriod'))
+      const tenantId = tenantOf(request)
+      const settings = await settingsOf(request.em, tenantId)
+      const format = formatters(request.locale, settings.currency)
+      const range = periodRange(period, today())
+      const points = effectivePoints(app, settings.points)
+      const labels = activityLabels(app)
+      const board = await leaderboard(app, request.em, {
+        tenantId,
+        viewerId: viewerOf(request),
+        range,
+        points,
+        anonymous: settings.leaderboardAnonymous,
+        labels: { anonymous: t(request, 'leaderboard.anonymous'), you: t(request, 'leaderboard.you') }
+      })
+      const weights = Object.entries(points)
+        .filter(([event, value]) => value !== 0 && labels.has(event))
+        .map(([event, value]) => ({ event, label: labels.get(event), points: format.number(value) }))
+      return reply.page(
+        'analytics/leaderboard',
+        {
+          tabs: PERIODS.map((id) => ({ id, label: t(request, `leaderboard.period.${id}`), href: `/leaderboard?period=${id}`, active: id === period })),
+          period,
+          periodLabel: t(request, `leaderboard.period.${period}`),
+          range,
+          rows: board.rows.map((row) => ({ ...row, points: format.number(row.points) })),
+          mine: board.mine ? { rank: board.mine.rank, points: format.number(board.mine.points) } : null,
+          ranked: board.ranked,
+          anonymousBoard: settings.leaderboardAnonymous,
+          weights
+        },
+        { title: 'analytics.leaderboard.title' }
+      )
+    })
+  })
+}

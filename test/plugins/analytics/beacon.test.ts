@@ -1,0 +1,78 @@
+import t from 'tap'
+import { TRANSPARENT_GIF } from '../../../plugins/analytics/routes/beacon.js'
+import { saveSettings } from '../../../plugins/analytics/services/settings.js'
+import { acme } from '../feeds/helpers.js'
+import { buildAnalytics, stored, tenantIdOf } from './helpers.js'
+
+const MEMBER = '0b7c2f7e-1d2a-4c39-9a51-3f1e2d4c5b6a'
+
+t.test('a beacon answers a transparent GIF, records the open, sets no cookie and creates no session', async (t) => {
+  const app = await buildAnalytics(t)
+  await acme(app)
+  const tenantId = await tenantIdOf(app, 'acme')
+  const url = app.analytics.beaconUrl({ tenantId, kind: 'email_open', subject: 'digest:2026-11-29', memberId: MEMBER })
+  t.match(url, /^\/b\/[A-Za-z0-9_-]{20,120}\.gif$/, 'a short, URL-safe path')
+  const sessionsBefore = Number((await app.kaiku.orm.em.fork().getConnection().execute('select count(*) as n from kaiku_session'))[0].n)
+  const hit = await app.inject({ url, headers: { host: 'acme.localhost', 'user-agent': 'Mozilla/5.0 Thunderbird' } })
+  t.equal(hit.statusCode, 200)
+  t.equal(hit.headers['content-type'], 'image/gif')
+  t.equal(hit.headers['cache-control'], 'no-store')
+  t.notOk(hit.headers['set-cookie'], 'no cookie')
+  t.same(hit.rawPayload, TRANSPARENT_GIF)
+  t.equal(TRANSPARENT_GIF.subarray(0, 6).toString('latin1'), 'GIF89a')
+  const sessionsAfter = Number((await app.kaiku.orm.em.fork().getConnection().execute('select count(*) as n from kaiku_session'))[0].n)
+  t.equal(sessionsAfter, sessionsBefore, 'no session created')
+  const events = (await stored.events(app)).filter((event) => event.type === 'email_open')
+  t.equal(events.length, 1)
+  t.match(events[0], { tenantId, type: 'email_open', memberId: MEMBER, subject: 'digest:2026-11-29', postId: null })
+  t.equal((await stored.requests(app)).filter((row) => row.path.startsWith('/b/')).length, 0, 'beacons are not in the request log')
+})
+
+t.test('DNT: 1, Sec-GPC: 1, beacons switched off, forged or malformed tokens: the same GIF, nothing recorded', async (t) => {
+  const app = await buildAnalytics(t)
+  await acme(app)
+  const tenantId = await tenantIdOf(app, 'acme')
+  const url = app.analytics.beaconUrl({ tenantId, kind: 'page_view', subject: 'post', postId: MEMBER })
+  const token = url.slice(3, -4)
+  const flipped = `${token.slice(0, -2)}${token.at(-2) === 'A' ? 'B' : 'A'}${token.at(-1)}`
+  const answers = [
+    await app.inject({ url, headers: { dnt: '1' } }),
+    await app.inject({ url, headers: { 'sec-gpc': '1' } }),
+    await app.inject({ url: `/b/${flipped}.gif` }),
+    await app.inject({ url: '/b/not-a-token.gif' }),
+    await app.inject({ url: `/b/${'x'.repeat(5000)}.gif` }),
+    await app.inject({ url: `/b/${token}.png` }),
+    await app.inject({ url: `/b/${token}` }),
+    await app.inject({ url: `/b/${token.slice(0, 20)}.gif` })
+  ]
+  for (const answer of answers) {
+    t.equal(answer.statusCode, 200)
+    t.same(answer.rawPayload, TRANSPARENT_GIF, 'the same bytes')
+    t.notOk(answer.headers['set-cookie'])
+  }
+  t.equal((await stored.events(app)).filter((event) => event.type === 'page_view').length, 0, 'nothing recorded')
+
+  await saveSettings(app.kaiku.orm.em.fork(), tenantId, { beacons: false })
+  const off = await app.inject({ url })
+  t.same(off.rawPayload, TRANSPARENT_GIF)
+  t.equal((await stored.events(app)).filter((event) => event.type === 'page_view').length, 0, 'switched off: nothing recorded')
+
+  await saveSettings(app.kaiku.orm.em.fork(), tenantId, { beacons: true })
+  await app.inject({ url, headers: { dnt: '0' } })
+  t.equal((await stored.events(app)).filter((event) => event.type === 'page_view').length, 1, 'switched back on: recorded')
+})
+
+t.test('a post page carries a page-view beacon for its viewer', async (t) => {
+  const app = await buildAnalytics(t)
+  const { member, curator } = await acme(app)
+  const tenantId = await tenantIdOf(app, 'acme')
+  const { makePost } = await import('../feeds/helpers.js')
+  const postId = await makePost(curator, { url: 'https://blog.acme.com/a', title: 'A post', textNetwork: ['any'], textBody: ['Hi'] })
+  const page = await member.get(`/posts/${postId}`)
+  const src = /<img class="analytics-beacon" src="(\/b\/[A-Za-z0-9_-]+\.gif)"/.exec(page.body)?.[1]
+  t.ok(src, 'the beacon is on the page')
+  await app.inject({ url: src!, headers: { host: 'acme.localhost' } })
+  const [view] = (await stored.events(app)).filter((event) => event.type === 'page_view')
+  t.match(view, { tenantId, postId, type: 'page_view' })
+  t.ok(view.memberId, 'the viewer')
+})

@@ -1,0 +1,45 @@
+import t from 'tap'
+import { acme } from '../feeds/helpers.js'
+import { buildAnalytics, stored, tenantIdOf } from './helpers.js'
+
+t.test('the request log keeps pages anonymised, with the member, and skips probes, static files, beacons and links', async (t) => {
+  const app = await buildAnalytics(t)
+  const { member } = await acme(app)
+  const tenantId = await tenantIdOf(app, 'acme')
+  const before = (await stored.requests(app)).length
+  const headers = { host: 'acme.localhost', 'user-agent': 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Mobile/15E148', referer: 'https://www.google.com/search?q=secret' }
+  await app.inject({ url: '/login?next=/secret-query', headers, remoteAddress: '198.51.100.23' })
+  for (const url of ['/healthz', '/readyz', '/metrics', '/static/core/style.css', '/b/whatever.gif', '/s/abcdefgh']) await app.inject({ url, headers })
+  await member.get('/feed?page=2')
+  const rows = (await stored.requests(app)).slice(before)
+  t.equal(rows.length, 2, `only the two pages: ${rows.map((row) => row.path).join(', ')}`)
+  t.match(rows[0], { tenantId, path: '/login', referrerHost: 'www.google.com', agentClass: 'mobile', ipNet: '198.51.100.0/24', memberId: null })
+  t.equal(rows[1].path, '/feed', 'no query string')
+  t.ok(rows[1].memberId, 'the signed-in member')
+  t.notOk(JSON.stringify(rows).includes('198.51.100.23'), 'no full address')
+  t.notOk(JSON.stringify(rows).includes('secret'), 'no query, no referrer path')
+})
+
+t.test('retention: old request-log rows go; old raw events go after being rolled up; activations stay', async (t) => {
+  const app = await buildAnalytics(t, { env: { KAIKU_ANALYTICS_REQUEST_LOG_DAYS: '7', KAIKU_ANALYTICS_EVENT_DAYS: '30' } })
+  await acme(app)
+  const tenantId = await tenantIdOf(app, 'acme')
+  const em = app.kaiku.orm.em.fork()
+  const ago = (days: number) => new Date(Date.now() - days * 86_400_000)
+  const { AnalyticsRequest } = await import('../../../plugins/analytics/entities/request.entity.js')
+  const { randomUUID } = await import('node:crypto')
+  const row = (days: number) => ({ id: randomUUID(), tenantId, at: ago(days), path: `/p${days}`, referrerHost: null, agentClass: 'desktop', ipNet: '203.0.113.0/24', memberId: null })
+  await em.insertMany(AnalyticsRequest, [row(1), row(6), row(8), row(100)])
+  await app.analytics.record(em, { tenantId, type: 'email_open', at: ago(40) })
+  await app.analytics.record(em, { tenantId, type: 'email_open', at: ago(40) })
+  await app.analytics.record(em, { tenantId, type: 'member_activated', memberId: randomUUID(), at: ago(400) })
+  await app.analytics.record(em, { tenantId, type: 'page_view', at: ago(2) })
+  await app.kaiku.orm.em.fork().getConnection().execute('delete from kaiku_job')
+  await app.kaiku.jobs.queue.enqueue(app.kaiku.orm.em.fork(), 'analytics.retention', {})
+  await app.kaiku.jobs.worker.runDue()
+  t.same((await stored.requests(app)).map((r) => r.path).filter((path) => /^\/p\d+$/.test(path)).sort(), ['/p1', '/p6'], 'request log: 7 days')
+  t.same((await stored.events(app)).map((e) => e.type).filter((type) => type !== 'member_joined').sort(), ['member_activated', 'page_view'], 'events past 30 days deleted, activations kept')
+  const old = (await stored.daily(app)).filter((d) => d.event === 'email_open')
+  t.equal(old.length, 1)
+  t.equal(old[0].count, 2, 'their counters were rolled up before they went')
+})

@@ -1,0 +1,116 @@
+import { randomUUID } from 'node:crypto'
+import t from 'tap'
+import { Click, Share } from '../../../plugins/sharing/entities/sharing.entity.js'
+import { acme } from '../feeds/helpers.js'
+import { globexWithPost } from '../sharing/globex.js'
+import { buildAnalytics, stored, tenantIdOf } from './helpers.js'
+
+/** A small seeded generator (mulberry32), so a failing round can be replayed. */
+function rng(seed: number) {
+  let a = seed >>> 0
+  const next = () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let x = Math.imul(a ^ (a >>> 15), 1 | a)
+    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296
+  }
+  return { next, pick: <T>(list: readonly T[]) => list[Math.floor(next() * list.length)], int: (n: number) => Math.floor(next() * n) }
+}
+
+const START = Date.parse('2026-03-01T00:00:00Z')
+const DAY = 86_400_000
+
+t.test('rollups equal a direct count over raw events, for random event sets (several seeded rounds)', async (t) => {
+  const app = await buildAnalytics(t)
+  await acme(app)
+  await globexWithPost(app)
+  const tenants = [await tenantIdOf(app, 'acme'), await tenantIdOf(app, 'globex')]
+  app.analytics.defineActivity({ type: 'poll.answered', label: 'Poll answered', points: 2 })
+  const posts = [randomUUID(), randomUUID(), randomUUID()]
+  const members = [randomUUID(), randomUUID(), randomUUID(), randomUUID()]
+  const networks = ['linkedin', 'x', 'mastodon']
+  const kinds = ['email_open', 'page_view', 'member_joined', 'suggestion_approved', 'poll.answered'] as const
+  const expected = new Map<string, number>()
+  const uniques = new Map<string, Set<string>>()
+  const bump = (key: string, by = 1) => expected.set(key, (expected.get(key) ?? 0) + by)
+  const dayOf = (at: Date) => at.toISOString().slice(0, 10)
+
+  for (const seed of [1, 2, 3, 4]) {
+    const random = rng(seed)
+    const em = app.kaiku.orm.em.fork()
+    const clicks = []
+    const shares = []
+    for (let i = 0; i < 150 + random.int(150); i++) {
+      // Times spread over 6 days, some on the exact edge of a day.
+      const at = new Date(START + random.int(6) * DAY + (random.next() < 0.1 ? 0 : random.int(DAY)))
+      const tenantId = random.pick(tenants)
+      const postId = random.pick(posts)
+      const memberId = random.pick(members)
+      const network = random.pick(networks)
+      const group = `${tenantId}|${dayOf(at)}|${postId}|${memberId}|${network}`
+      const what = random.next()
+      if (what < 0.45) {
+        const bot = random.next() < 0.15
+        const visitorKey = `v${random.int(12)}`
+        clicks.push({ id: randomUUID(), tenantId, linkId: randomUUID(), postId, memberId, network, at, ipNet: '203.0.113.0/24', agent: bot ? 'bot' : 'desktop', referrerHost: null, visitorKey, bot })
+        if (bot) bump(`${group}|bot_click`)
+        else {
+          bump(`${group}|click`)
+          const set = uniques.get(group) ?? new Set()
+          set.add(visitorKey)
+          uniques.set(group, set)
+        }
+      } else if (what < 0.6) {
+        shares.push({ id: randomUUID(), tenantId, postId, memberId, network, linkId: randomUUID(), text: 'hi', createdAt: at })
+        bump(`${group}|share`)
+      } else {
+        const type = random.pick(kinds)
+        const withPost = random.next() < 0.5
+        const withMember = random.next() < 0.7
+        const withNetwork = random.next() < 0.3
+        await app.analytics.record(em, { tenantId, type, at, postId: withPost ? postId : null, memberId: withMember ? memberId : null, network: withNetwork ? network : null })
+        bump(`${tenantId}|${dayOf(at)}|${withPost ? postId : ''}|${withMember ? memberId : ''}|${withNetwork ? network : ''}|${type}`)
+      }
+    }
+    if (clicks.length) await em.insertMany(Click, clicks)
+    if (shares.length) await em.insertMany(Share, shares)
+    for (const [group, set] of uniques) expected.set(`${group}|unique_click`, set.size)
+
+    await app.analytics.rollup(undefined, { from: '2026-03-01', to: '2026-03-07' })
+    const actual = new Map((await stored.daily(app)).map((row) => [`${row.tenantId}|${row.day}|${row.postId}|${row.memberId}|${row.network}|${row.event}`, row.count]))
+    t.same(Object.fromEntries([...actual].sort()), Object.fromEntries([...expected].sort()), `round ${seed}: every counter equals the direct count`)
+  }
+
+  // A narrower range touches only its own days, and a tenant's rollup only its own rows.
+  const before = await stored.daily(app)
+  await app.analytics.rollup(undefined, { from: '2026-03-02', to: '2026-03-03', tenantId: tenants[0] })
+  const after = await stored.daily(app)
+  t.same(
+    after.map((row) => [row.tenantId, row.day, row.postId, row.memberId, row.network, row.event, row.count]).sort(),
+    before.map((row) => [row.tenantId, row.day, row.postId, row.memberId, row.network, row.event, row.count]).sort(),
+    'recomputing a day gives the same counters'
+  )
+  const rows = await stored.daily(app)
+  t.ok(rows.every((row) => row.day >= '2026-03-01' && row.day < '2026-03-07'))
+})
+
+t.test('the frequent job rolls up yesterday and today, and record() refuses undeclared activities', async (t) => {
+  const app = await buildAnalytics(t)
+  await acme(app)
+  const tenantId = await tenantIdOf(app, 'acme')
+  const em = app.kaiku.orm.em.fork()
+  await app.analytics.record(em, { tenantId, type: 'email_open', subject: 'digest' })
+  await t.rejects(app.analytics.record(em, { tenantId, type: 'poll.answered' }), /unknown activity/)
+  app.analytics.defineActivity({ type: 'poll.answered', label: 'Poll answered', points: 2 })
+  t.throws(() => app.analytics.defineActivity({ type: 'poll.answered', label: 'again' }), /already declared/)
+  t.throws(() => app.analytics.defineActivity({ type: 'Bad Type', label: 'x' }), /must look like/)
+  await app.analytics.record(em, { tenantId, type: 'poll.answered', memberId: randomUUID() })
+  t.match(app.analytics.activities(), [{ type: 'share', points: 10, builtIn: true }], 'built-in first')
+  t.ok(app.analytics.activities().some((a) => a.type === 'poll.answered' && a.points === 2 && !a.builtIn))
+  await app.kaiku.jobs.queue.enqueue(app.kaiku.orm.em.fork(), 'analytics.rollup', {})
+  await app.kaiku.jobs.worker.runDue()
+  const today = new Date().toISOString().slice(0, 10)
+  const daily = (await stored.daily(app)).filter((row) => row.day === today)
+  t.ok(daily.some((row) => row.event === 'email_open' && row.count === 1))
+  t.ok(daily.some((row) => row.event === 'poll.answered' && row.count === 1), 'custom activities are counted')
+})

@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify'
 import { InvalidInputError, type PluginContext } from '../../core/api.js'
 import { AnalyticsEvent } from './entities/event.entity.js'
 import { beaconTokens, type BeaconClaims } from './lib/beacon-token.js'
+import { isDay } from './lib/days.js'
 import { rollupRange, type RollupRange, type RollupResult } from './services/rollup.js'
 import { settingsOf } from './services/settings.js'
 import { effectivePoints } from './ui/services/points.js'
@@ -115,6 +116,7 @@ export function analyticsDoor(app: FastifyInstance, ctx: PluginContext<any>, tok
     },
     beaconsOn: async (em, tenantId) => (await settingsOf(em, tenantId)).beacons,
     async summary(em, { tenantId, memberIds, from, to }) {
+      if (!isDay(from) || !isDay(to) || from > to) throw new InvalidInputError(`analytics: summary needs days from ≤ to (YYYY-MM-DD), not '${from}'..'${to}'`)
       const range = { from, to }
       const points = effectivePoints(app, (await settingsOf(em, tenantId)).points)
       // Two grouped reads for the whole instance, whatever the number of members asked about.

@@ -8,9 +8,11 @@ import { memberRoutes } from './routes/member.js'
 import { unsubscribeRoutes } from './routes/unsubscribe.js'
 import { sendBroadcast } from './services/broadcasts.js'
 import { queueDigests, sendDigest } from './services/digests.js'
+import { sendImpact } from './services/impact.js'
 import { importantPost } from './services/notices.js'
 import { notifier, type Notifier } from './services/notify.js'
 import { unsubscribeTokens } from './services/tokens.js'
+import { eraseNotifications, exportNotifications, notificationsPersonalData } from './privacy.js'
 
 /** Jobs and event handlers get the plugin's ctx, not the app: what they need is found through it. */
 const registered = new WeakMap<object, { app: FastifyInstance; notify: Notifier }>()
@@ -29,22 +31,26 @@ async function noticeOnly(ctx: PluginContext, input: { tenantId: string; memberI
 /**
  * How Kaiku reaches members who are not looking at it: digests by favourite topic, notices (pinned
  * posts, suggestions, invitations), an in-app notification centre, preferences with one-click
- * unsubscribe per category, and admin broadcasts.
+ * unsubscribe per category, admin broadcasts and a weekly "your impact" summary; open beacons in
+ * mail where the instance counts them and the member agrees.
  */
 export default definePlugin({
   name: 'notifications',
   version: '1.0.0',
   api: '^1.0.0',
   description: 'Digests, notices, the notification centre, preferences and broadcasts.',
-  requires: ['tenancy', 'auth', 'feeds'],
+  requires: ['tenancy', 'auth', 'feeds', 'analytics'],
   entities: [Preferences, Notice, Broadcast],
   migrations: join(import.meta.dirname, 'migrations'),
   views: join(import.meta.dirname, 'views'),
   assets: join(import.meta.dirname, 'assets'),
   mail: join(import.meta.dirname, 'mail'),
   messages: { en: messages },
+  personalData: notificationsPersonalData,
   on: {
     filters: {
+      'privacy.export': exportNotifications,
+      'privacy.erase': eraseNotifications,
       // The unread count beside "Notifications" in the header.
       'nav.entries': async (entries, { viewerId, tenantId, em }) => {
         if (!viewerId || !tenantId || !em || !entries.some((entry) => entry.href === '/notifications')) return entries
@@ -93,6 +99,12 @@ export default definePlugin({
         await importantPost(partsOf(ctx).app, em, partsOf(ctx).notify, payload)
       }
     },
+    'notifications.impact': {
+      description: "Mail each member of an instance last week's shares, clicks and points (when they have any).",
+      async handler(payload: { scope: string; scheduledFor: string }, { em, ctx }) {
+        await sendImpact(partsOf(ctx).app, em, partsOf(ctx).notify, { tenantId: payload.scope, at: new Date(payload.scheduledFor) })
+      }
+    },
     'notifications.broadcast': {
       description: "Deliver an admin's broadcast to its recipients, once each.",
       async handler(payload: { tenantId: string; broadcastId: string }, { em, ctx }) {
@@ -100,7 +112,11 @@ export default definePlugin({
       }
     }
   },
-  schedules: [{ name: 'notifications.digests', job: 'notifications.digests', spec: { every: { minutes: 60 } }, perTenant: true }],
+  schedules: [
+    { name: 'notifications.digests', job: 'notifications.digests', spec: { every: { minutes: 60 } }, perTenant: true },
+    // Monday morning in each instance's own time zone, after the default 08:00 digest.
+    { name: 'notifications.impact', job: 'notifications.impact', spec: { weekly: { day: 'mon', at: '09:00' } }, perTenant: true }
+  ],
   async register(app, ctx) {
     const tokens = unsubscribeTokens(ctx.keys.derive('unsubscribe'))
     registered.set(ctx, { app, notify: notifier(app, ctx, tokens) })

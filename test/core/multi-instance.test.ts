@@ -7,7 +7,7 @@ import { fixturePlugin, onPostgres, testEnv } from '../helper.js'
 import { startServer, type RunningServer } from '../processes.js'
 import { kaiku } from './ops-support.js'
 
-const plugins = ['tenancy', 'auth', 'feeds', 'sharing', 'notifications', fixturePlugin('ops-blob')]
+const plugins = ['tenancy', 'auth', 'feeds', 'sharing', 'analytics', 'notifications', fixturePlugin('ops-blob')]
 
 interface Answer {
   status: number

@@ -22,6 +22,8 @@ export const Preferences = defineEntity({
     digestDay: p.string().length(3),
     /** Categories switched off (by the member or an unsubscribe link). */
     off: p.json<Category[]>(),
+    /** Whether mails may carry an open beacon (counted only where the instance has beacons on). */
+    countOpens: p.boolean().default(true),
     /** When the last digest went out: the next one lists what was published since. */
     lastDigestAt: p.datetime().nullable(),
     updatedAt: p.datetime()

@@ -12,7 +12,7 @@ export default {
   'category.invitations': 'Invitations',
   'category.invitationsHint': 'When someone you invited joins.',
   'category.impact': 'Your impact',
-  'category.impactHint': 'A weekly summary of your shares, clicks and points.',
+  'category.impactHint': 'On Mondays, last week\'s shares, clicks, unique visitors and points (only when you shared or got clicks).',
   'category.broadcast': 'Announcements',
   'category.broadcastHint': 'Messages from your administrators to everyone.',
 
@@ -51,6 +51,10 @@ export default {
   'prefs.at': 'at',
   'prefs.digestHint': 'Times are in {zone}. The day counts only for the weekly digest; nothing is sent when nothing is new.',
   'prefs.categories': 'Mail me about',
+  'prefs.opens': 'Email opens',
+  'prefs.countOpens': 'Count when I open emails',
+  'prefs.countOpensHint': 'Mails from Kaiku then carry a tiny invisible image, served by this instance only: when your mail program loads it, an "email opened" is counted for you and the kind of mail. Nothing else is learnt, and nothing is sent to anyone else. Untick to leave it out of every mail.',
+  'prefs.opensOff': 'Your administrators have switched open counting off for this instance: no mail carries the image, whatever you choose here.',
   'prefs.save': 'Save preferences',
   'prefs.saved': 'Preferences saved.',
   'prefs.invalid': 'Choose a frequency, a day and an hour from the lists.',
@@ -109,5 +113,13 @@ export default {
   'mail.important.heading': 'A post your curators want you to see',
   'mail.important.share': 'Share it',
   'mail.important.read': 'Read it',
-  'mail.broadcast.heading': 'An announcement for everyone'
+  'mail.broadcast.heading': 'An announcement for everyone',
+  'mail.impact.subject': 'Your impact last week: {shares} shares, {clicks} clicks',
+  'mail.impact.heading': 'Hello {name}, here is your impact',
+  'mail.impact.period': 'Last week, {from} to {to}',
+  'mail.impact.shares': 'Shares',
+  'mail.impact.clicks': 'Clicks',
+  'mail.impact.uniqueClicks': 'Unique visitors',
+  'mail.impact.points': 'Points',
+  'mail.impact.stats': 'See your stats'
 } satisfies Record<string, string>

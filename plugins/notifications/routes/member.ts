@@ -11,6 +11,7 @@ const PrefsBody = Type.Object({
   digest: Type.Optional(Type.String({ maxLength: 10 })),
   digestHour: Type.Optional(Type.String({ maxLength: 4 })),
   digestDay: Type.Optional(Type.String({ maxLength: 4 })),
+  countOpens: Type.Optional(Type.String({ maxLength: 4 })),
   _csrf: Type.Optional(Type.String({ maxLength: 200 }))
 })
 const IdParams = Type.Object({ id: Type.String({ maxLength: 100 }) })
@@ -61,7 +62,9 @@ export function memberRoutes(app: FastifyInstance, ctx: PluginContext): void {
           frequencies: (['daily', 'weekly', 'off'] as const).map((value) => ({ value, label: `notifications.prefs.${value}`, selected: p.digest === value })),
           hours: Array.from({ length: 24 }, (_, hour) => ({ value: hour, label: `${String(hour).padStart(2, '0')}:00`, selected: p.digestHour === hour })),
           days: WEEKDAYS.map((value) => ({ value, label: `notifications.day.${value}`, selected: p.digestDay === value })),
-          timeZone: request.tenant?.timeZone
+          timeZone: request.tenant?.timeZone,
+          countOpens: p.countOpens,
+          beaconsOn: await app.analytics.beaconsOn(request.em, tenantId)
         },
         { title: 'notifications.prefs.title', status }
       )
@@ -80,7 +83,7 @@ export function memberRoutes(app: FastifyInstance, ctx: PluginContext): void {
       }
       const on = new Set(list(request.body.on))
       const p = await preferencesOf(request.em, tenantId, memberId)
-      Object.assign(p, { digest, digestHour: hour, digestDay: day, off: CATEGORIES.filter((c: Category) => !on.has(c)), updatedAt: new Date() })
+      Object.assign(p, { digest, digestHour: hour, digestDay: day, off: CATEGORIES.filter((c: Category) => !on.has(c)), countOpens: request.body.countOpens === '1', updatedAt: new Date() })
       await request.em.flush()
       request.flash('success', ctx.t(request.locale, 'notifications.prefs.saved'))
       return reply.redirect('/me/notifications', 303)

@@ -19,7 +19,7 @@ export async function importantPost(app: FastifyInstance, em: EntityManager, not
       memberId,
       category: 'important',
       notice: { messageKey: 'notifications.notice.important', params: { title: post.title }, link: `/posts/${post.id}` },
-      mail: { template: 'notifications/important', key: `important:${post.id}:${memberId}`, data: { title: post.title, summary: post.summary, path: `/posts/${post.id}`, sharePath, topics: topics.map((t) => t.name) } }
+      mail: { template: 'notifications/important', key: `important:${post.id}:${memberId}`, postId: post.id, data: { title: post.title, summary: post.summary, path: `/posts/${post.id}`, sharePath, topics: topics.map((t) => t.name) } }
     })
   }
   return members.length

@@ -13,7 +13,7 @@ export interface Delivery {
   /** The in-app entry: a message key of this plugin, its parameters and where it leads. */
   notice?: { messageKey: string; params: Record<string, string>; link: string | null }
   /** The mail: a template of this plugin, its data; links in it are made absolute with the instance's origin. */
-  mail?: { template: string; data: Record<string, unknown>; key: string }
+  mail?: { template: string; data: Record<string, unknown>; key: string; postId?: string }
 }
 
 export interface Notifier {
@@ -23,7 +23,11 @@ export interface Notifier {
   deliver(em: EntityManager, delivery: Delivery): Promise<'sent' | 'off' | 'gone'>
 }
 
-/** How notices and mails reach members: honouring preferences, with a one-click unsubscribe per category. */
+/**
+ * How notices and mails reach members: honouring preferences, with a one-click unsubscribe per
+ * category. The HTML part carries an open beacon only when the instance counts beacons and the member
+ * has not switched "count when I open emails" off; the text part never carries one.
+ */
 export function notifier(app: FastifyInstance, ctx: PluginContext, tokens: UnsubscribeTokens): Notifier {
   const publicUrl = new URL(ctx.settings.publicUrl)
   const originOf = async (em: EntityManager, tenantId: string) => {
@@ -45,13 +49,17 @@ export function notifier(app: FastifyInstance, ctx: PluginContext, tokens: Unsub
       if (delivery.mail) {
         const origin = await originOf(em, delivery.tenantId)
         const token = tokens.issue({ tenantId: delivery.tenantId, memberId: member.id, category: delivery.category })
+        const beaconUrl =
+          preferences.countOpens && (await app.analytics.beaconsOn(em, delivery.tenantId))
+            ? `${origin}${app.analytics.beaconUrl({ tenantId: delivery.tenantId, kind: 'email_open', subject: delivery.category, memberId: member.id, postId: delivery.mail.postId })}`
+            : null
         await ctx.mail.send(em, {
           to: member.email,
           template: delivery.mail.template,
           tenant: delivery.tenantId,
           key: delivery.mail.key,
           unsubscribeUrl: `${origin}/unsubscribe/${token}`,
-          data: { ...delivery.mail.data, name: member.name, origin, preferencesUrl: `${origin}/me/notifications`, category: delivery.category }
+          data: { ...delivery.mail.data, name: member.name, origin, preferencesUrl: `${origin}/me/notifications`, category: delivery.category, beaconUrl }
         })
       }
       return 'sent'

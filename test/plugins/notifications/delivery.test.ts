@@ -11,7 +11,7 @@ import { addMember, type App } from '../auth/helpers.js'
 import { acme, makePost, makeTopic, send, topicIds } from '../feeds/helpers.js'
 
 // Mail really travels: through SMTP to a server on loopback, as in production.
-const plugins = ['tenancy', 'auth', 'feeds', 'notifications']
+const plugins = ['tenancy', 'auth', 'feeds', 'sharing', 'analytics', 'notifications']
 // Five hundred members and two worker processes take their time on a loaded machine.
 t.setTimeout(480_000)
 

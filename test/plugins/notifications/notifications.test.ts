@@ -6,7 +6,7 @@ import { build, type TestLike } from '../../helper.js'
 import { client, type App } from '../auth/helpers.js'
 import { acme, makePost, makeTopic, send, topicIds } from '../feeds/helpers.js'
 
-const plugins = ['tenancy', 'auth', 'feeds', 'notifications']
+const plugins = ['tenancy', 'auth', 'feeds', 'sharing', 'analytics', 'notifications']
 const buildNotifications = (t: TestLike) => build(t, { plugins, env: { KAIKU_WORKER: 'off' } })
 const mails = (app: App, template?: string) => app.kaiku.orm.em.fork().find(MailRecord, template ? { template } : { template: { $like: 'notifications/%' } }, { orderBy: { createdAt: 'asc' } })
 const tokenOf = (mail: { headers: string }) => /\/unsubscribe\/([A-Za-z0-9_.-]+)/.exec(mail.headers)?.[1] ?? ''

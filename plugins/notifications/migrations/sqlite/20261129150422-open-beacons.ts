@@ -1,0 +1,7 @@
+import { Migration } from '@mikro-orm/migrations'
+
+export class Migration20261129150422OpenBeacons extends Migration {
+  override async up(): Promise<void> {
+    this.addSql("alter table `notifications_preferences` add column `count_opens` integer not null default true")
+  }
+}

@@ -42,6 +42,7 @@ export default definePlugin({
   migrations: join(import.meta.dirname, 'migrations'),
   views: join(import.meta.dirname, 'views'),
   mail: join(import.meta.dirname, 'mail'),
+  assets: join(import.meta.dirname, 'assets'),
   messages: { en: messages },
   personalData: privacyPersonalData,
   nav: [

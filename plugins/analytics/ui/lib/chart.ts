@@ -53,7 +53,7 @@ export function lineChart(input: { id: string; title: string; description: strin
   const shown = buckets.map((_, i) => i).filter((i) => i % every === 0)
   const last = buckets.length - 1
   if (last > 0 && shown[shown.length - 1] !== last) {
-    if (last - shown[shown.length - 1] < every / 2) shown.pop()
+    if (last - shown[shown.length - 1] <= every / 2) shown.pop()
     shown.push(last)
   }
   // Days on the axis without their year (the table below has it in full).

@@ -1,4 +1,5 @@
 import { join } from 'node:path'
+import { randomUUID } from 'node:crypto'
 import { definePlugin, type EntityManager } from 'kaiku/plugin-api'
 import './doors.js'
 import { Poll, PollAnswer, type PollEntity } from './entities/poll.entity.js'
@@ -42,6 +43,23 @@ export default definePlugin({
         const polls = await em.find(Poll, { postId }, { orderBy: { createdAt: 'asc' }, limit: 5 })
         if (polls.length === 0) return sections
         return [...sections, { partial: 'polls/post-polls', data: { polls: polls.map((poll) => ({ id: poll.id, question: poll.question })) } }]
+      },
+      // The member's named answers and the polls they wrote, in their export.
+      'privacy.export': async (parts, { em, memberId }) => {
+        const answers = await em.find(PollAnswer, { memberId }, { orderBy: { createdAt: 'asc' } })
+        const written = await em.find(Poll, { createdBy: memberId }, { orderBy: { createdAt: 'asc' } })
+        const rows = [
+          ...answers.map((a) => ({ kind: 'answer', pollId: a.pollId, choices: a.choices, text: a.text, createdAt: a.createdAt })),
+          ...written.map((p) => ({ kind: 'poll', pollId: p.id, question: p.question, createdAt: p.createdAt }))
+        ]
+        return [...parts, { plugin: 'polls', category: 'answers', rows }]
+      },
+      // Answers keep counting but lose the member; on erasure the polls they wrote lose their author.
+      'privacy.erase': async (parts, { em, memberId, mode }) => {
+        const answers = await em.find(PollAnswer, { memberId }, { fields: ['id'] })
+        for (const answer of answers) await em.nativeUpdate(PollAnswer, { id: answer.id }, { memberId: null, voter: randomUUID() })
+        const polls = mode === 'erase' ? await em.nativeUpdate(Poll, { createdBy: memberId }, { createdBy: '' }) : 0
+        return [...parts, { plugin: 'polls', category: 'answers', affected: answers.length + polls }]
       }
     }
   },

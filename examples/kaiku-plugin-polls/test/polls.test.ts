@@ -121,3 +121,23 @@ t.test('a poll attached to a post shows on the post page', async (t) => {
   await send(curator, '/polls/new', '/polls', { question: 'Do you like the news?', kind: 'single', options: 'Yes\nNo', postId })
   t.match((await member.get(`/posts/${postId}`)).body, 'Do you like the news?')
 })
+
+t.test('privacy: a member\'s named answers are in their export; erasure leaves the answers counted but nobody\'s', async (t) => {
+  const app = await buildWithPolls(t, ['privacy'])
+  const { owner, curator, member } = await acme(app)
+  const em = app.kaiku.orm.em.fork()
+  const mia = (await em.getConnection().execute<{ id: string }[]>("select id from auth_member where email = 'mia@acme.com'"))[0].id
+  const pollId = pollIdOf((await send(curator, '/polls/new', '/polls', { question: 'Favourite city?', kind: 'single', options: 'Helsinki\nTampere' })).headers.location)
+  await send(member, `/polls/${pollId}`, `/polls/${pollId}/answer`, { choice: '1' })
+
+  const data = await member.get('/me/data')
+  t.match(data.body, 'Your poll answers', 'the declared category is on /me/data')
+
+  const erased = await send(owner, `/admin/privacy/members/${mia}`, `/admin/privacy/members/${mia}/erase`, { confirm: 'yes' })
+  t.equal(erased.statusCode, 303)
+  const { answers } = await rows(app)
+  t.equal(answers.length, 1, 'the answer still counts')
+  t.equal(answers[0].memberId, null)
+  t.not(answers[0].voter, mia, 'and names nobody')
+  t.match((await curator.get(`/polls/${pollId}/results`)).body, '1 answers')
+})

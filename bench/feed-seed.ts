@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto'
 import type { EntityManager } from '@mikro-orm/core'
-import { buildApp } from '../core/app.js'
-import { loadConfig } from '../core/config/load.js'
 import { Member } from '../plugins/auth/entities/member.entity.js'
 import { memberService } from '../plugins/auth/services/members.js'
 import { FavouriteTopic, Post, PostTopic, Reaction, Reader, Topic } from '../plugins/feeds/entities/index.js'
 import type { PostEntity } from '../plugins/feeds/entities/post.entity.js'
 import { TOPIC_COLOURS } from '../plugins/feeds/entities/topic.entity.js'
+import { withApp } from './harness.js'
 
 /**
  * A company instance with a feed of `posts` posts, written straight into the database (multi-row
@@ -132,9 +131,7 @@ async function insertPosts(em: EntityManager, seeded: Seeded, count: number, nex
 
 /** Migrates the database `env` names and seeds it (see the top of this file); returns what it made. */
 export async function seedFeed(env: Record<string, string>, dir: string, posts: number, seed = 20261129): Promise<Seeded> {
-  const app = await buildApp(loadConfig(env, dir), { env, cwd: dir })
-  try {
-    await app.ready()
+  return withApp(env, dir, async (app) => {
     const host = new URL(env.KAIKU_PUBLIC_URL).host
     const form = await app.inject({ url: '/setup', headers: { host, accept: 'text/html' } })
     const token = /name="_csrf" value="([^"]+)"/.exec(form.body)?.[1]
@@ -163,7 +160,5 @@ export async function seedFeed(env: Record<string, string>, dir: string, posts: 
     // PostgreSQL's autovacuum would analyse the fresh tables within a minute; the bench does not wait.
     if (env.DATABASE_URL.startsWith('postgres')) await em.getConnection().execute('analyze')
     return seeded
-  } finally {
-    await app.close()
-  }
+  })
 }

@@ -1,9 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs'
-import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os'
+import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createPostgresDatabase } from './databases.js'
 import { OWNER, READER, seedFeed } from './feed-seed.js'
-import { cleanupOnExit, CONNECTIONS, describeTree, emptyConfig, kaikuEnv, measurer, prepare, runRounds, startBaseline, startKaiku, stopServer, type Group, type Run } from './harness.js'
+import { benchDatabases, cleanupOnExit, CONNECTIONS, describeTree, emptyConfig, kaikuEnv, machine, measurer, prepare, runRounds, signIn, startBaseline, startKaiku, stopServer, type Group, type Run } from './harness.js'
 import { freePort, residentMiB, type Server } from './processes.js'
 import { median, summarise, table, writeJson, type Comparison, type ComparisonSummary, type Measurement } from './report.js'
 
@@ -25,25 +24,6 @@ function postCounts(env: NodeJS.ProcessEnv): number[] {
     throw new Error(`BENCH_FEED_POSTS: '${raw}' is not valid; expected two post counts, smaller first, each from 30 to 1000000 (e.g. 1000,100000)`)
   }
   return counts
-}
-
-const cookieOf = (response: Response) => /(?:^|,\s*)(kaiku=[^;]+)/.exec(response.headers.get('set-cookie') ?? '')?.[1]
-
-/** Signs the reader in through the login form, as a browser does; returns the session cookie. */
-async function signIn(server: Server): Promise<string> {
-  const form = await fetch(server.url('/login'), { headers: { accept: 'text/html' } })
-  const token = /name="_csrf" value="([^"]+)"/.exec(await form.text())?.[1]
-  const formCookie = cookieOf(form)
-  if (!token || !formCookie) throw new Error(`${server.name}: no login form (${form.status})`)
-  const login = await fetch(server.url('/login'), {
-    method: 'POST',
-    redirect: 'manual',
-    headers: { cookie: formCookie, 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' },
-    body: new URLSearchParams({ email: READER.email, password: READER.password, _csrf: token })
-  })
-  const cookie = cookieOf(login)
-  if (login.status !== 303 || !cookie) throw new Error(`${server.name}: the login of ${READER.email} failed (${login.status})`)
-  return cookie
 }
 
 /**
@@ -83,33 +63,19 @@ export async function feedBench(): Promise<void> {
     const baseline = await startBaseline(cpu.server)
     cleanup.add(() => stopServer(baseline))
 
-    const databases: { database: Comparison['database']; url: (posts: number) => Promise<string> }[] = [
-      { database: 'sqlite', url: async (posts) => `sqlite:${join(dir, `feed-${posts}.db`)}` }
-    ]
-    if (settings.postgres) {
-      const base = settings.postgres
-      databases.push({
-        database: 'postgresql',
-        url: async () => {
-          const database = await createPostgresDatabase(base)
-          cleanup.add(() => database.drop())
-          process.stdout.write(`bench: PostgreSQL database ${database.name} created (dropped at the end)\n`)
-          return database.url
-        }
-      })
-    }
+    const databases = benchDatabases(settings, dir, cleanup)
 
     const targets: Target[] = []
     for (const { database, url } of databases) {
       for (const posts of counts) {
         const name = `${database}-${posts}`
-        const env = kaikuEnv({ dir, name, port: await freePort(), databaseUrl: await url(posts), configFile, plugins })
+        const env = kaikuEnv({ dir, name, port: await freePort(), databaseUrl: await url(`feed-${posts}`), configFile, plugins })
         const started = Date.now()
         await seedFeed(env, dir, posts)
         process.stdout.write(`bench: ${database}: ${posts.toLocaleString('en-US')} posts seeded in ${((Date.now() - started) / 1000).toFixed(1)} s\n`)
         const server = await startKaiku(`kaiku ${database} ${posts >= 1000 ? `${posts / 1000}k` : posts}`, env, cpu.server)
         cleanup.add(() => stopServer(server))
-        const cookie = await signIn(server)
+        const cookie = await signIn(server, READER)
         const pageBytes = await checkFeed(server, cookie)
         const check = (result: Measurement) => {
           // No answer at all within the run is a (dismal) measurement; small answers are not the page.
@@ -185,7 +151,7 @@ export async function feedBench(): Promise<void> {
     writeJson(resultsFile, {
       finishedAt: new Date().toISOString(),
       tree: describeTree(),
-      machine: { cpu: cpus()[0]?.model, cores: availableParallelism(), node: process.version, wrk },
+      machine: machine(wrk),
       loadAverage: { before: loadBefore, after: loadavg() },
       settings: { ...settings, postgres: Boolean(settings.postgres), posts: counts, plugins, connections: CONNECTIONS, threads: 1, pinning: cpu, signedInAs: READER.email, instance: OWNER.slug },
       residentMiB: memory,

@@ -1,11 +1,14 @@
 import { spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdirSync, writeFileSync } from 'node:fs'
-import { availableParallelism } from 'node:os'
+import { availableParallelism, cpus } from 'node:os'
 import { join, resolve } from 'node:path'
-import { checkLoopbackPostgres } from './databases.js'
+import type { FastifyInstance } from 'fastify'
+import { buildApp } from '../core/app.js'
+import { loadConfig } from '../core/config/load.js'
+import { checkLoopbackPostgres, createPostgresDatabase } from './databases.js'
 import { cpuMicroseconds, freePort, killAll, startServer, stopServer, type Server } from './processes.js'
-import type { Measurement } from './report.js'
+import type { Comparison, Measurement } from './report.js'
 import { runWrk, wrkVersion } from './wrk.js'
 
 /** What every bench shares: settings, pinning, cleanup, the servers and the interleaved rounds. */
@@ -84,6 +87,62 @@ export function cleanupOnExit(): { add(step: () => Promise<void>): void; run(): 
   }
   process.on('exit', killAll)
   return { add: (step) => void steps.push(step), run }
+}
+
+export type Cleanup = ReturnType<typeof cleanupOnExit>
+
+/** What the results files say about the machine a run was made on. */
+export const machine = (wrk: string) => ({ cpu: cpus()[0]?.model, cores: availableParallelism(), node: process.version, wrk })
+
+/**
+ * The databases a bench runs on: SQLite always (a file per name in `dir`), and PostgreSQL when
+ * DATABASE_URL names one on loopback, a fresh database per call, dropped by `cleanup`.
+ */
+export function benchDatabases(settings: Settings, dir: string, cleanup: Cleanup): { database: Comparison['database']; url: (name: string) => Promise<string> }[] {
+  const databases: ReturnType<typeof benchDatabases> = [{ database: 'sqlite', url: async (name) => `sqlite:${join(dir, `${name}.db`)}` }]
+  const base = settings.postgres
+  if (base) {
+    databases.push({
+      database: 'postgresql',
+      url: async () => {
+        const database = await createPostgresDatabase(base)
+        cleanup.add(() => database.drop())
+        process.stdout.write(`bench: PostgreSQL database ${database.name} created (dropped at the end)\n`)
+        return database.url
+      }
+    })
+  }
+  return databases
+}
+
+/** Runs `work` with a Kaiku app of the bench's own on the database `env` names (migrated unless told), closed after. */
+export async function withApp<T>(env: Record<string, string>, dir: string, work: (app: FastifyInstance) => Promise<T>, options: { migrate?: boolean } = {}): Promise<T> {
+  const app = await buildApp(loadConfig(env, dir), { env, cwd: dir, ...(options.migrate === false ? { migrate: false } : {}) })
+  try {
+    await app.ready()
+    return await work(app)
+  } finally {
+    await app.close()
+  }
+}
+
+const cookieOf = (response: Response) => /(?:^|,\s*)(kaiku=[^;]+)/.exec(response.headers.get('set-cookie') ?? '')?.[1]
+
+/** Signs a member in through the login form, as a browser does; returns the session cookie. */
+export async function signIn(server: Server, member: { email: string; password: string }): Promise<string> {
+  const form = await fetch(server.url('/login'), { headers: { accept: 'text/html' } })
+  const token = /name="_csrf" value="([^"]+)"/.exec(await form.text())?.[1]
+  const formCookie = cookieOf(form)
+  if (!token || !formCookie) throw new Error(`${server.name}: no login form (${form.status})`)
+  const login = await fetch(server.url('/login'), {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { cookie: formCookie, 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' },
+    body: new URLSearchParams({ email: member.email, password: member.password, _csrf: token })
+  })
+  const cookie = cookieOf(login)
+  if (login.status !== 303 || !cookie) throw new Error(`${server.name}: the login of ${member.email} failed (${login.status})`)
+  return cookie
 }
 
 /** The environment of a Kaiku server or of an app the bench builds itself: nothing of the developer's. */

@@ -7,6 +7,7 @@ import { newCode } from '../plugins/sharing/lib/codes.js'
 import { NETWORKS } from '../plugins/sharing/lib/networks.js'
 import { trackedTarget } from '../plugins/sharing/services/links.js'
 import { seedFeed } from './feed-seed.js'
+import { withApp } from './harness.js'
 
 /**
  * An instance whose member has shared a lot: `links` tracked links, one per (post, network), written
@@ -24,9 +25,7 @@ export interface SeededLinks {
 export async function seedLinks(env: Record<string, string>, dir: string, links: number): Promise<SeededLinks> {
   const posts = Math.ceil(links / NETWORKS.length)
   const seeded = await seedFeed(env, dir, posts)
-  const app = await buildApp(loadConfig(env, dir), { env, cwd: dir })
-  try {
-    await app.ready()
+  return withApp(env, dir, async (app) => {
     const em = app.kaiku.orm.em.fork()
     const rows = await em.find(Post, { tenantId: seeded.tenantId }, { filters: false, fields: ['id', 'url'], orderBy: { id: 'asc' } })
     const now = new Date()
@@ -46,9 +45,7 @@ export async function seedLinks(env: Record<string, string>, dir: string, links:
       for (let start = 0; start < all.length; start += CHUNK) await tx.insertMany(Link, all.slice(start, start + CHUNK))
     })
     return { codes: all.map((link) => link.code) }
-  } finally {
-    await app.close()
-  }
+  })
 }
 
 /** Counts the clicks stored so far, with an app of its own on the same database (closed by `close`). */

@@ -1,8 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
-import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os'
+import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createPostgresDatabase } from './databases.js'
-import { cleanupOnExit, describeTree, emptyConfig, intSetting, kaikuEnv, measurer, prepare, runRounds, startBaseline, startKaiku, stopServer, type Group, type Run } from './harness.js'
+import { benchDatabases, cleanupOnExit, describeTree, emptyConfig, intSetting, kaikuEnv, machine, measurer, prepare, runRounds, startBaseline, startKaiku, stopServer, type Group, type Run } from './harness.js'
 import { freePort, residentMiB, type Server } from './processes.js'
 import { countedBurst, settledRedirects, spreadScript } from './redirect-check.js'
 import { clickCounter, seedLinks } from './redirect-seed.js'
@@ -49,24 +48,12 @@ export async function redirectBench(): Promise<void> {
     const baseline = await startBaseline(cpu.server)
     cleanup.add(() => stopServer(baseline))
 
-    const databases: { database: Comparison['database']; url: () => Promise<string> }[] = [{ database: 'sqlite', url: async () => `sqlite:${join(dir, 'redirect.db')}` }]
-    if (settings.postgres) {
-      const base = settings.postgres
-      databases.push({
-        database: 'postgresql',
-        url: async () => {
-          const database = await createPostgresDatabase(base)
-          cleanup.add(() => database.drop())
-          process.stdout.write(`bench: PostgreSQL database ${database.name} created (dropped at the end)\n`)
-          return database.url
-        }
-      })
-    }
+    const databases = benchDatabases(settings, dir, cleanup)
 
     const timeoutSeconds = 10
     const targets: Target[] = []
     for (const { database, url } of databases) {
-      const env = kaikuEnv({ dir, name: database, port: await freePort(), databaseUrl: await url(), configFile, plugins })
+      const env = kaikuEnv({ dir, name: database, port: await freePort(), databaseUrl: await url('redirect'), configFile, plugins })
       const started = Date.now()
       const { codes } = await seedLinks(env, dir, links)
       process.stdout.write(`bench: ${database}: ${codes.length.toLocaleString('en-US')} links seeded in ${((Date.now() - started) / 1000).toFixed(1)} s\n`)
@@ -193,7 +180,7 @@ export async function redirectBench(): Promise<void> {
     writeJson(resultsFile, {
       finishedAt: new Date().toISOString(),
       tree: describeTree(),
-      machine: { cpu: cpus()[0]?.model, cores: availableParallelism(), node: process.version, wrk },
+      machine: machine(wrk),
       loadAverage: { before: loadBefore, after: loadavg() },
       settings: { ...settings, postgres: Boolean(settings.postgres), links, plugins: plugins ?? 'every built-in plugin', connections: CONNECTIONS, threads: 1, pinning: cpu },
       residentMiB: memory,

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createPostgresDatabase } from './databases.js'
+import { dashboardBench } from './dashboard.js'
 import { feedBench } from './feed.js'
 import { redirectBench } from './redirect.js'
 import { cleanupOnExit, CONNECTIONS, describeTree, emptyConfig, kaikuEnv, measurer, prepare, runRounds, startBaseline, startKaiku, stopServer, type Group } from './harness.js'
@@ -13,7 +14,8 @@ import { wrkVersion } from './wrk.js'
  * Kaiku's per-request overhead against bare Fastify: both servers pinned to core 0, wrk pinned to
  * core 1, baseline and Kaiku measured back to back for each endpoint in interleaved rounds (order
  * alternating), reported as the median of the per-round ratios. `npm run bench -- feed` runs the
- * feed benchmark instead (bench/feed.ts), `-- redirect` the short-link one (bench/redirect.ts).
+ * feed benchmark instead (bench/feed.ts), `-- redirect` the short-link one (bench/redirect.ts),
+ * `-- dashboard` the analytics one (bench/dashboard.ts).
  * See bench/README.md.
  */
 const resultsFile = join(import.meta.dirname, 'results', 'latest.json')
@@ -125,7 +127,7 @@ async function main(): Promise<void> {
   }
 }
 
-const suites: Record<string, () => Promise<void>> = { core: main, feed: feedBench, redirect: redirectBench }
+const suites: Record<string, () => Promise<void>> = { core: main, feed: feedBench, redirect: redirectBench, dashboard: dashboardBench }
 const suite = suites[process.argv[2] ?? 'core']
 if (!suite) {
   process.stderr.write(`bench: unknown benchmark '${process.argv[2]}'; choose one of: ${Object.keys(suites).join(', ')}\n`)

@@ -24,7 +24,13 @@ export const optedOut = (request: FastifyRequest) => request.headers.dnt === '1'
  * ORM context, no request-log row. Whether the instance has beacons switched off is decided by the
  * INSERT itself (services/writers.ts), so a hit costs no read.
  */
-export function beaconRoutes(app: FastifyInstance, tools: { tokens: ReturnType<typeof beaconTokens>; write: BeaconWrite }): void {
+/**
+ * Hits waiting for their batch above which a beacon waits for its own batch before answering: under
+ * a load the database cannot follow, requests slow down instead of the backlog (memory) growing.
+ */
+export const BEACON_BACKLOG = 5000
+
+export function beaconRoutes(app: FastifyInstance, tools: { tokens: ReturnType<typeof beaconTokens>; write: BeaconWrite; backlog: () => number }): void {
   const options = { schema: { params: Params }, config: { operational: true }, helmet: false, logLevel: 'warn' } as const
   app.withTypeProvider<TypeBoxTypeProvider>().get('/b/*', options, async (request, reply) => {
     reply.headers(HEADERS)
@@ -32,11 +38,13 @@ export function beaconRoutes(app: FastifyInstance, tools: { tokens: ReturnType<t
     const path = request.params['*']
     const claims = path.endsWith('.gif') ? tools.tokens.open(path.slice(0, -4)) : null
     if (claims) {
-      try {
-        await tools.write({ tenantId: claims.tenantId, at: new Date(), type: claims.kind, postId: claims.postId ?? null, memberId: claims.memberId ?? null, network: null, subject: claims.subject || null })
-      } catch (error) {
-        request.log.error({ err: error }, 'beacon hit not stored')
-      }
+      // The GIF goes without waiting for the batch's commit (a beacon is not a click: nobody is sent
+      // anywhere, and the answer is the same whatever happens); the hit is in the writer's batch,
+      // which the plugin's onClose drains, so a graceful shutdown loses none.
+      const stored = tools
+        .write({ tenantId: claims.tenantId, at: new Date(), type: claims.kind, postId: claims.postId ?? null, memberId: claims.memberId ?? null, network: null, subject: claims.subject || null })
+        .catch((error) => request.log.error({ err: error }, 'beacon hit not stored'))
+      if (tools.backlog() > BEACON_BACKLOG) await stored
     }
     return reply.send(TRANSPARENT_GIF)
   })

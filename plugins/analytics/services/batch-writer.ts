@@ -18,6 +18,7 @@ const BATCH_MAX = 1000
 export class BatchWriter<Row extends Record<string, unknown>> {
   private pending: { row: Row; done: (error?: unknown) => void }[] = []
   private running: Promise<void> | null = null
+  private writing = 0
   private readonly statement: { sql: string; encode(rows: Row[]): string }
 
   constructor(
@@ -54,6 +55,11 @@ export class BatchWriter<Row extends Record<string, unknown>> {
     })
   }
 
+  /** Rows handed in and not yet stored (being formed or being written). */
+  get backlog(): number {
+    return this.pending.length + this.writing
+  }
+
   /** Resolves when every row handed in so far is stored or has failed. */
   async drain(): Promise<void> {
     while (this.running) await this.running
@@ -63,11 +69,14 @@ export class BatchWriter<Row extends Record<string, unknown>> {
     try {
       while (this.pending.length > 0) {
         const batch = this.pending.splice(0, BATCH_MAX)
+        this.writing = batch.length
         try {
           await (this.orm.em as SqlEntityManager).getKnex().raw(this.statement.sql, [this.statement.encode(batch.map((entry) => entry.row))])
           for (const entry of batch) entry.done()
         } catch (error) {
           for (const entry of batch) entry.done(error)
+        } finally {
+          this.writing = 0
         }
       }
     } finally {

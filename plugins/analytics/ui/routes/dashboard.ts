@@ -5,7 +5,7 @@ import { lineChart } from '../lib/chart.js'
 import { toCsv } from '../lib/csv.js'
 import { formatters, trendOf } from '../lib/format.js'
 import { lengthOf, PRESETS, type DayRange } from '../lib/range.js'
-import { TABLES, tableOf, totalsWithPrevious, type TableName, type TableRow } from '../services/dashboard.js'
+import { dashboardOf, TABLES, tableOf, type TableName, type TableRow } from '../services/dashboard.js'
 import { seriesOf, type Series } from '../services/series.js'
 import { askedRange, RangeQuery, tenantOf, today } from './common.js'
 
@@ -50,7 +50,8 @@ export function dashboardRoutes(app: FastifyInstance, ctx: PluginContext): void 
       const tenantId = tenantOf(request)
       const settings = await settingsOf(request.em, tenantId)
       const format = formatters(request.locale, settings.currency)
-      const { current, previous } = await totalsWithPrevious(request.em, tenantId, range)
+      const labels = labelsFor(request)
+      const { current, previous, tables: rowsOf } = await dashboardOf(app, request.em, tenantId, range, labels)
       const days = lengthOf(range)
       const card = (key: string, value: number, before: number, shown: string, note?: string) => {
         const trend = trendOf(value, before)
@@ -65,10 +66,9 @@ export function dashboardRoutes(app: FastifyInstance, ctx: PluginContext): void 
         card('activeMembers', current.activeMembers, previous.activeMembers, format.number(current.activeMembers))
       ]
       const series = await seriesOf(request.em, tenantId, range)
-      const labels = labelsFor(request)
       const tables = []
       for (const name of TABLES) {
-        const rows = await tableOf(app, request.em, tenantId, range, name, labels)
+        const rows = rowsOf[name]
         tables.push({
           name,
           title: t(request, `table.${name}`),

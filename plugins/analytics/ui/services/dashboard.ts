@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/core'
 import type { FastifyInstance } from 'fastify'
 import { AnalyticsMember } from '../../entities/member.entity.js'
 import { previousOf, type DayRange } from '../lib/range.js'
-import { activeMembers, breakdown, sharesByMemberAndNetwork, totals, type BreakdownRow } from './rollups.js'
+import { activeMembers, breakdown, sharesByMemberAndNetwork, summary, totals, type BreakdownRow, type MemberNetworkRow } from './rollups.js'
 
 /** The tables of the admin dashboard, each with a CSV twin built from the very same rows. */
 export const TABLES = ['posts', 'members', 'networks', 'topics'] as const
@@ -44,15 +44,18 @@ export const NETWORK_LABELS: Record<string, string> = {
 export const networkLabel = (id: string) => NETWORK_LABELS[id] ?? id
 
 /** The figures of one range: the totals cards. */
-export async function totalsOf(em: EntityManager, tenantId: string, range: DayRange): Promise<Totals> {
-  const [sums, active, byMemberNetwork] = await Promise.all([totals(em, tenantId, range, COUNTED), activeMembers(em, tenantId, range), sharesByMemberAndNetwork(em, tenantId, range)])
-  const memberIds = [...new Set(byMemberNetwork.map((row) => row.memberId))]
+/** Each member's declared audience per network, for the members given. */
+async function audiencesOf(em: EntityManager, tenantId: string, memberIds: string[]): Promise<Map<string, Record<string, number>>> {
   const audiences = new Map<string, Record<string, number>>()
   // In slices, to stay under SQLite's limit on bound values; one row per member who shared.
   for (let start = 0; start < memberIds.length; start += 500) {
     const rows = await em.find(AnalyticsMember, { tenantId, memberId: { $in: memberIds.slice(start, start + 500) } }, { fields: ['memberId', 'audience'] })
     for (const row of rows) audiences.set(row.memberId, row.audience ?? {})
   }
+  return audiences
+}
+
+function reachOf(byMemberNetwork: { memberId: string; network: string; shares: number }[], audiences: Map<string, Record<string, number>>) {
   let reach = 0
   let sharesWithAudience = 0
   for (const { memberId, network, shares } of byMemberNetwork) {
@@ -62,6 +65,13 @@ export async function totalsOf(em: EntityManager, tenantId: string, range: DayRa
       sharesWithAudience += shares
     }
   }
+  return { reach, sharesWithAudience }
+}
+
+export async function totalsOf(em: EntityManager, tenantId: string, range: DayRange): Promise<Totals> {
+  const [sums, active, byMemberNetwork] = await Promise.all([totals(em, tenantId, range, COUNTED), activeMembers(em, tenantId, range), sharesByMemberAndNetwork(em, tenantId, range)])
+  const audiences = await audiencesOf(em, tenantId, [...new Set(byMemberNetwork.map((row) => row.memberId))])
+  const { reach, sharesWithAudience } = reachOf(byMemberNetwork, audiences)
   return { shares: sums.share, clicks: sums.click, uniqueClicks: sums.unique_click, activeMembers: active, reach, sharesWithAudience }
 }
 
@@ -71,10 +81,14 @@ export async function totalsWithPrevious(em: EntityManager, tenantId: string, ra
   return { current, previous }
 }
 
-/** One dashboard table, as both the page and its CSV file show it. */
-export async function tableOf(app: FastifyInstance, em: EntityManager, tenantId: string, range: DayRange, table: TableName, labels: { noTopic: string; formerMember: string; deletedPost: string }): Promise<TableRow[]> {
+type Labels = { noTopic: string; formerMember: string; deletedPost: string }
+
+/** Most clicked first, then most shared, then by key: the order of `breakdown`'s SQL. */
+const byClicks = (a: BreakdownRow, b: BreakdownRow) => b.clicks - a.clicks || b.shares - a.shares || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)
+
+/** The rows of one table, named, from the grouped rows of its key. */
+async function named(app: FastifyInstance, em: EntityManager, table: TableName, rows: BreakdownRow[], labels: Labels): Promise<TableRow[]> {
   if (table === 'posts') {
-    const rows = await breakdown(em, tenantId, range, 'post_id', { limit: TOP_ROWS })
     const posts = await app.feeds.posts(em, rows.map((row) => row.key))
     return rows.map((row) => {
       const post = posts.get(row.key)
@@ -82,20 +96,15 @@ export async function tableOf(app: FastifyInstance, em: EntityManager, tenantId:
     })
   }
   if (table === 'members') {
-    const rows = await breakdown(em, tenantId, range, 'member_id', { limit: TOP_ROWS })
     const members = await app.auth.members(em, rows.map((row) => row.key))
     return rows.map((row) => ({ ...row, name: members.get(row.key)?.name ?? labels.formerMember }))
   }
-  if (table === 'networks') {
-    const rows = await breakdown(em, tenantId, range, 'network', { limit: null })
-    return rows.map((row) => ({ ...row, name: networkLabel(row.key) }))
-  }
+  if (table === 'networks') return rows.map((row) => ({ ...row, name: networkLabel(row.key) }))
   // By topic: every post of the range grouped in SQL, then added up per topic of the post (a post
   // with two topics counts in both); the work follows the posts shared, not the clicks.
-  const perPost = await breakdown(em, tenantId, range, 'post_id', { limit: null })
-  const topicsOf = await app.feeds.topicsOf(em, perPost.map((row) => row.key))
+  const topicsOf = await app.feeds.topicsOf(em, rows.map((row) => row.key))
   const byTopic = new Map<string, TableRow>()
-  for (const row of perPost) {
+  for (const row of rows) {
     const topics = topicsOf.get(row.key) ?? [{ id: '', name: labels.noTopic }]
     for (const topic of topics) {
       const entry = byTopic.get(topic.id) ?? { key: topic.id, name: topic.name, shares: 0, clicks: 0, uniqueClicks: 0 }
@@ -106,4 +115,60 @@ export async function tableOf(app: FastifyInstance, em: EntityManager, tenantId:
     }
   }
   return [...byTopic.values()].sort((a, b) => b.clicks - a.clicks || b.shares - a.shares || a.name.localeCompare(b.name))
+}
+
+/** One dashboard table, as its CSV file shows it (the page builds the same rows with `dashboardOf`). */
+export async function tableOf(app: FastifyInstance, em: EntityManager, tenantId: string, range: DayRange, table: TableName, labels: Labels): Promise<TableRow[]> {
+  const rows =
+    table === 'posts'
+      ? await breakdown(em, tenantId, range, 'post_id', { limit: TOP_ROWS })
+      : table === 'members'
+        ? await breakdown(em, tenantId, range, 'member_id', { limit: TOP_ROWS })
+        : table === 'networks'
+          ? await breakdown(em, tenantId, range, 'network', { limit: null })
+          : await breakdown(em, tenantId, range, 'post_id', { limit: null })
+  return named(app, em, table, rows, labels)
+}
+
+/** Rows of `pairs` added up per key (pairs without a key left out), in the order of `breakdown`. */
+function grouped(pairs: MemberNetworkRow[], keyOf: (row: MemberNetworkRow) => string): BreakdownRow[] {
+  const rows = new Map<string, BreakdownRow>()
+  for (const pair of pairs) {
+    const key = keyOf(pair)
+    if (key === '' || !pair.inRange) continue
+    const row = rows.get(key) ?? { key, shares: 0, clicks: 0, uniqueClicks: 0 }
+    row.shares += pair.current.shares
+    row.clicks += pair.current.clicks
+    row.uniqueClicks += pair.current.uniqueClicks
+    rows.set(key, row)
+  }
+  return [...rows.values()].sort(byClicks)
+}
+
+/**
+ * Everything the dashboard page shows but the chart: the totals of the range and of the one before
+ * it, and the four tables, from the two grouped queries of `summary` (plus the names). The figures
+ * are those of `totalsOf` and `tableOf`, which the tests hold them to.
+ */
+export async function dashboardOf(app: FastifyInstance, em: EntityManager, tenantId: string, range: DayRange, labels: Labels): Promise<{ current: Totals; previous: Totals; tables: Record<TableName, TableRow[]> }> {
+  const { byMemberNetwork, byPost } = await summary(em, tenantId, range, previousOf(range))
+  const sharers = byMemberNetwork.filter((row) => row.memberId !== '' && (row.current.shares > 0 || row.previous.shares > 0))
+  const audiences = await audiencesOf(em, tenantId, [...new Set(sharers.map((row) => row.memberId))])
+  const totalsFor = (period: 'current' | 'previous'): Totals => {
+    const sums = { shares: 0, clicks: 0, uniqueClicks: 0 }
+    for (const row of byMemberNetwork) {
+      sums.shares += row[period].shares
+      sums.clicks += row[period].clicks
+      sums.uniqueClicks += row[period].uniqueClicks
+    }
+    const shared = sharers.filter((row) => row[period].shares > 0)
+    const { reach, sharesWithAudience } = reachOf(shared.map((row) => ({ memberId: row.memberId, network: row.network, shares: row[period].shares })), audiences)
+    return { ...sums, activeMembers: new Set(shared.map((row) => row.memberId)).size, reach, sharesWithAudience }
+  }
+  // One after the other: they share the request's entity manager.
+  const posts = await named(app, em, 'posts', byPost.slice(0, TOP_ROWS), labels)
+  const members = await named(app, em, 'members', grouped(byMemberNetwork, (row) => row.memberId).slice(0, TOP_ROWS), labels)
+  const networks = await named(app, em, 'networks', grouped(byMemberNetwork, (row) => row.network), labels)
+  const topics = await named(app, em, 'topics', byPost, labels)
+  return { current: totalsFor('current'), previous: totalsFor('previous'), tables: { posts, members, networks, topics } }
 }

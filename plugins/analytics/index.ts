@@ -14,13 +14,14 @@ import messages from './messages/en.js'
 import { analyticsPersonalData, eraseAnalytics, exportAnalytics } from './privacy.js'
 import { beaconRoutes } from './routes/beacon.js'
 import { rebuild } from './services/rebuild.js'
-import { applyRetention, eventCutoff } from './services/retention.js'
+import { applyRetention, clickCutoff, eventCutoff } from './services/retention.js'
 import { beaconWriter, logRequests, requestLogWriter } from './services/writers.js'
 import { registerUi, uiMessages, uiNav } from './ui/index.js'
 
 const config = Type.Object({
   requestLogDays: Type.Integer({ minimum: 1, maximum: 3650, default: 30, description: 'Days the anonymised request log is kept.' }),
-  eventDays: Type.Integer({ minimum: 1, maximum: 36500, default: 730, description: 'Days raw analytics events (email opens, page views, joins…) are kept; their daily counters stay.' })
+  eventDays: Type.Integer({ minimum: 1, maximum: 36500, default: 730, description: 'Days raw analytics events (email opens, page views, joins…) are kept; their daily counters stay.' }),
+  clickDays: Type.Integer({ minimum: 2, maximum: 36500, default: 180, description: 'Days raw clicks on tracked links are kept; their daily counters (clicks, unique clicks) stay.' })
 })
 type AnalyticsConfig = Static<typeof config>
 
@@ -91,10 +92,11 @@ export default definePlugin({
       }
     },
     'analytics.retention': {
-      description: 'Delete request-log rows and raw events past their retention (events rolled up first).',
+      description: 'Delete request-log rows, raw events and raw clicks past their retention (rolled up first).',
       async handler(_payload: Record<string, never>, { em, ctx }) {
         const config = ctx.config as AnalyticsConfig
-        await applyRetention(em, config, (tx, range) => partsOf(ctx).door.rollup(tx, range))
+        const { app, door } = partsOf(ctx)
+        await applyRetention(em, config, (tx, range) => door.rollup(tx, range), app.sharing)
       }
     }
   },
@@ -130,7 +132,8 @@ export default definePlugin({
           io.out(`instance ${tenant.slug}`)
         }
         const { door } = partsOf(ctx)
-        await rebuild(em, { tenantId, from: values.from, eventCutoff: eventCutoff((ctx.config as AnalyticsConfig).eventDays) }, { firstActivity: (tx, id) => app.sharing.firstActivity(tx, id), rollup: (tx, range) => door.rollup(tx, range) }, io.out)
+        const config = ctx.config as AnalyticsConfig
+        await rebuild(em, { tenantId, from: values.from, eventCutoff: eventCutoff(config.eventDays), clickCutoff: clickCutoff(config.clickDays) }, { firstActivity: (tx, id) => app.sharing.firstActivity(tx, id), rollup: (tx, range) => door.rollup(tx, range) }, io.out)
         return 0
       }
     }
@@ -142,7 +145,7 @@ export default definePlugin({
     const door = analyticsDoor(app, ctx, tokens, [() => beacons.drain(), () => requests.drain()])
     registered.set(ctx, { app, door })
     app.addHook('onClose', async () => door.drain())
-    beaconRoutes(app, { tokens, write: (row) => beacons.write(row) })
+    beaconRoutes(app, { tokens, write: (row) => beacons.write(row), backlog: () => beacons.backlog })
     logRequests(app, requests)
     await registerUi(app, ctx)
   }

@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/core'
 import type { FastifyInstance } from 'fastify'
 import { agentClass, anonymiseIp, referrerHost, type AgentClass } from './lib/visitors.js'
+import { Click } from './entities/sharing.entity.js'
 import { settingsOf } from './services/settings.js'
 
 /** Shares and clicks of one day, grouped by post, member and network: what analytics rolls up. */
@@ -26,6 +27,13 @@ export interface SharingDoor {
   activity(em: EntityManager, range: { from: Date; to: Date; tenantId?: string }): Promise<DailyActivity[]>
   /** When the first share or click was made (of one instance, or of all), or null when there is none. */
   firstActivity(em: EntityManager, tenantId?: string): Promise<Date | null>
+  /**
+   * Deletes raw clicks made before `before`, every instance: for the retention of raw click events,
+   * once their days are counted elsewhere (analytics folds them into daily counters first).
+   */
+  forgetClicksBefore(em: EntityManager, before: Date): Promise<number>
+  /** When the oldest raw click still kept was made, or null when there is none. */
+  firstClick(em: EntityManager): Promise<Date | null>
   /** The networks an instance lets its members share to (`em` scoped to that instance). */
   networks(em: EntityManager, tenantId: string): Promise<string[]>
   /** A visitor as sharing records one: the address cut to its network, the kind of browser, the referring host only. */
@@ -109,6 +117,13 @@ export function sharingDoor(app: FastifyInstance, dialect: string): void {
       if (first === null || first === undefined) return null
       // SQLite keeps epoch milliseconds, PostgreSQL gives a Date.
       return new Date(typeof first === 'string' && /^\d+$/.test(first) ? Number(first) : first)
+    },
+    async forgetClicksBefore(em, before) {
+      return em.nativeDelete(Click, { at: { $lt: before } }, { filters: false })
+    },
+    async firstClick(em) {
+      const [oldest] = await em.find(Click, {}, { filters: false, orderBy: { at: 'asc' }, fields: ['at'], limit: 1 })
+      return oldest?.at ?? null
     },
     async networks(em, tenantId) {
       return (await settingsOf(em, tenantId)).networks

@@ -1,6 +1,13 @@
+import { randomUUID } from 'node:crypto'
 import t from 'tap'
+import { buildApp } from '../../../core/app.js'
+import { runCli } from '../../../core/cli.js'
+import { loadConfig } from '../../../core/config/load.js'
+import { AnalyticsDaily } from '../../../plugins/analytics/entities/daily.entity.js'
+import { Click } from '../../../plugins/sharing/entities/sharing.entity.js'
+import { testEnv } from '../../helper.js'
 import { acme } from '../feeds/helpers.js'
-import { buildAnalytics, stored, tenantIdOf } from './helpers.js'
+import { analyticsPlugins, buildAnalytics, stored, tenantIdOf } from './helpers.js'
 
 t.test('the request log keeps pages anonymised, with the member, and skips probes, static files, beacons and links', async (t) => {
   const app = await buildAnalytics(t)
@@ -27,7 +34,6 @@ t.test('retention: old request-log rows go; old raw events go after being rolled
   const em = app.kaiku.orm.em.fork()
   const ago = (days: number) => new Date(Date.now() - days * 86_400_000)
   const { AnalyticsRequest } = await import('../../../plugins/analytics/entities/request.entity.js')
-  const { randomUUID } = await import('node:crypto')
   const row = (days: number) => ({ id: randomUUID(), tenantId, at: ago(days), path: `/p${days}`, referrerHost: null, agentClass: 'desktop', ipNet: '203.0.113.0/24', memberId: null })
   await em.insertMany(AnalyticsRequest, [row(1), row(6), row(8), row(100)])
   await app.analytics.record(em, { tenantId, type: 'email_open', at: ago(40) })
@@ -42,4 +48,37 @@ t.test('retention: old request-log rows go; old raw events go after being rolled
   const old = (await stored.daily(app)).filter((d) => d.event === 'email_open')
   t.equal(old.length, 1)
   t.equal(old[0].count, 2, 'their counters were rolled up before they went')
+})
+
+t.test('retention of raw clicks: old clicks are counted into daily counters, then deleted; a rebuild keeps those counters', async (t) => {
+  const { env, dir } = await testEnv(t, { plugins: analyticsPlugins, env: { KAIKU_ANALYTICS_CLICK_DAYS: '30' } })
+  const app = await buildApp(loadConfig(env, dir), { env, cwd: dir })
+  await app.ready()
+  await acme(app)
+  const tenantId = await tenantIdOf(app, 'acme')
+  const em = app.kaiku.orm.em.fork()
+  const ago = (days: number) => new Date(Date.now() - days * 86_400_000)
+  const memberId = randomUUID()
+  const click = (days: number, visitorKey: string) => ({ id: randomUUID(), tenantId, linkId: randomUUID(), postId: 'p1', memberId, network: 'x', at: ago(days), ipNet: '203.0.113.0/24', agent: 'desktop', referrerHost: null, visitorKey, bot: false })
+  await em.insertMany(Click, [click(40, 'a'), click(40, 'a'), click(40, 'b'), click(3, 'c')])
+  const oldDay = ago(40).toISOString().slice(0, 10)
+
+  await app.kaiku.orm.em.fork().getConnection().execute('delete from kaiku_job')
+  await app.kaiku.jobs.queue.enqueue(app.kaiku.orm.em.fork(), 'analytics.retention', {})
+  await app.kaiku.jobs.worker.runDue()
+  const left = await app.kaiku.orm.em.fork().find(Click, {}, { filters: false })
+  t.same(left.map((c) => c.visitorKey), ['c'], 'clicks past 30 days are deleted, the recent one stays')
+  const counters = async () =>
+    Object.fromEntries((await stored.daily(app)).filter((d) => d.day === oldDay && d.memberId === memberId).map((d) => [d.event, d.count]))
+  t.same(await counters(), { click: 3, unique_click: 2 }, 'their day was counted before they went')
+  await app.close()
+
+  const out: string[] = []
+  const err: string[] = []
+  t.equal(await runCli(['analytics', 'rebuild', '--from', oldDay], { out: (line) => out.push(line), err: (line) => err.push(line), env, cwd: dir }), 0, err.join('\n'))
+  t.match(out.join('\n'), /kept their share and click counters/)
+  const again = await buildApp(loadConfig(env, dir), { env, cwd: dir })
+  t.teardown(() => again.close())
+  const kept = (await again.kaiku.orm.em.fork().find(AnalyticsDaily, { day: oldDay, memberId }, { filters: false })).map((d) => [d.event, d.count])
+  t.same(Object.fromEntries(kept), { click: 3, unique_click: 2 }, 'a rebuild does not wipe the counters of days whose clicks are gone')
 })

@@ -8,7 +8,7 @@ import messages from './messages/en.js'
 import { adminRoutes } from './routes/admin.js'
 import { redirectRoutes } from './routes/redirect.js'
 import { networkLabel, shareRoutes } from './routes/share.js'
-import { ClickRecorder, SaltKeeper } from './services/clicks.js'
+import { clickRecorder, SaltKeeper } from './services/clicks.js'
 import { RedirectDirectory } from './services/redirects.js'
 import { networksFor } from './services/settings.js'
 import { eraseSharing, exportSharing, sharingPersonalData } from './privacy.js'
@@ -60,7 +60,7 @@ export default definePlugin({
   schedules: [{ name: 'sharing.forget-salts', job: 'sharing.forget-salts', spec: { daily: '00:05' } }],
   async register(app, ctx) {
     sharingDoor(app, ctx.settings.dialect)
-    const clicks = new ClickRecorder(ctx.orm, ctx.settings.dialect)
+    const clicks = clickRecorder(ctx.orm, ctx.settings.dialect)
     const salts = new SaltKeeper(ctx.orm)
     const directory = new RedirectDirectory(ctx.orm, app, new URL(ctx.settings.publicUrl).hostname.toLowerCase())
     directories.set(ctx, directory)

@@ -1,21 +1,12 @@
 import type { EntityManager } from '@mikro-orm/core'
+import type { FastifyInstance } from 'fastify'
 import type { PluginContext } from '../../../core/api.js'
 import { addDays, dayOf, startOf } from '../lib/days.js'
 
 type Dialect = PluginContext['settings']['dialect']
 
 /** What sharing's door (`app.sharing.activity`) answers per tenant, UTC day, post, member and network. */
-export interface SharingActivity {
-  tenantId: string
-  day: string
-  postId: string
-  memberId: string
-  network: string
-  shares: number
-  clicks: number
-  uniqueClicks: number
-  botClicks: number
-}
+export type SharingActivity = Awaited<ReturnType<FastifyInstance['sharing']['activity']>>[number]
 
 /** The daily counters that come from sharing's tables (through its door) rather than analytics_event. */
 export const SHARING_EVENTS = ['share', 'click', 'unique_click', 'bot_click'] as const

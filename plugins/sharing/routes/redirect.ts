@@ -32,7 +32,7 @@ export function redirectRoutes(app: FastifyInstance, tools: { directory: Redirec
       const userAgent = request.headers['user-agent']
       const agent = agentClass(userAgent)
       const ipNet = anonymiseIp(request.ip)
-      await tools.clicks.record({
+      await tools.clicks.write({
         tenantId: link.tenantId,
         linkId: link.id,
         postId: link.postId,

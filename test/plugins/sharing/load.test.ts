@@ -3,7 +3,7 @@ import { Agent, request } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { SqlEntityManager } from '@mikro-orm/knex'
 import t from 'tap'
-import { ClickRecorder } from '../../../plugins/sharing/services/clicks.js'
+import { clickRecorder } from '../../../plugins/sharing/services/clicks.js'
 import { acmeWithPost, buildSharing, rows, share } from './helpers.js'
 
 const CONCURRENT = 1000
@@ -58,12 +58,12 @@ t.test('group commit: the first click is written at once, the ones handed in mea
   ;(app.kaiku.orm.em as SqlEntityManager).getKnex().on('query', (query: { sql: string; bindings?: string[] }) => {
     if (CLICK_INSERT.test(query.sql)) batches.push(JSON.parse(query.bindings![0]).length)
   })
-  const recorder = new ClickRecorder(app.kaiku.orm, app.kaiku.dialect)
+  const recorder = clickRecorder(app.kaiku.orm, app.kaiku.dialect)
   const click = (i: number) => ({
     tenantId: randomUUID(), linkId: randomUUID(), postId: randomUUID(), memberId: randomUUID(), network: 'x', at: new Date(),
     ipNet: '192.0.2.0/24', agent: 'desktop', referrerHost: null, visitorKey: String(i).padStart(64, '0'), bot: false
   })
-  const burst = Array.from({ length: 2500 }, (_, i) => recorder.record(click(i)))
+  const burst = Array.from({ length: 2500 }, (_, i) => recorder.write(click(i)))
   await recorder.drain()
   t.equal((await rows.clicks(app)).length, 2500, 'draining (as shutdown does) waits for every click handed in')
   await Promise.all(burst)

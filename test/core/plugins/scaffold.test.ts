@@ -31,10 +31,12 @@ t.test('kaiku plugin new writes a plugin folder whose own test passes at once', 
   t.equal(await runCli(['plugin', 'new', 'Bad Name', '--dir', dir], io), 1)
   t.match(err.join('\n'), /already exists[\s\S]*is not a plugin name/)
 
-  const run = spawnSync(process.execPath, [join(repoRoot, 'node_modules', 'tap', 'dist', 'esm', 'run.mjs'), '--disable-coverage', '--jobs', '1', join(folder, 'test')], {
-    cwd: repoRoot,
-    // A tap run of its own: nothing of the outer run's coverage or process tracking may leak in (with
-    // it, the inner run measures coverage of the whole project and fails on the thresholds).
+  // A tap run of its own, rooted in the plugin's folder (its own package.json): run from the project's
+  // root it would share the outer run's `.tap/` folder, report the coverage files of the tests that
+  // ran before it and fail on the project's thresholds; and nothing of the outer run's environment
+  // (coverage, process tracking) may leak in.
+  const run = spawnSync(process.execPath, [join(repoRoot, 'node_modules', 'tap', 'dist', 'esm', 'run.mjs'), '--disable-coverage', '--jobs', '1', 'test'], {
+    cwd: folder,
     env: { ...ownEnvironment(), TAP_REPORTER: 'tap' },
     encoding: 'utf8',
     timeout: 240_000

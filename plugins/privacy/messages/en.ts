@@ -31,7 +31,7 @@ export default {
   'visible.operators': 'server operators (logged)',
   'data.title': 'Your data',
   'data.lead': 'Everything Kaiku holds about you in {tenant}, by category, with why it is kept and for how long.',
-  'data.count': '{count} records',
+  'data.count': 'Records: {count}',
   'data.fields': 'What',
   'data.purpose': 'Why',
   'data.retention': 'How long',

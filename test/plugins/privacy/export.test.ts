@@ -89,5 +89,5 @@ t.test('/me/data lists every declared category with counts; CSV cells cannot sta
   for (const title of ['Your profile', 'Your shares and tracked links', 'Clicks on your links', 'Comments and likes', 'Your sessions', 'Mail sent to you', 'Contact and demo requests', 'Your privacy choices']) {
     t.match(page.body, title, title)
   }
-  t.match(page.body, /Comments and likes <span class="badge">2 records/)
+  t.match(page.body, /Comments and likes <span class="badge">Records: 2/)
 })

@@ -4,9 +4,9 @@ import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import type { FastifyInstance } from 'fastify'
 import { finishSeed, growDashboard, OWNER, seedDashboard, type Timings } from './dashboard-seed.js'
-import { benchDatabases, cleanupOnExit, CONNECTIONS, describeTree, emptyConfig, intSetting, kaikuEnv, machine, measurer, prepare, runRounds, signIn, startBaseline, startKaiku, stopServer, withApp, type Cleanup, type Group } from './harness.js'
+import { benchDatabases, cleanupOnExit, finishRun, CONNECTIONS, emptyConfig, intSetting, kaikuEnv, measurer, prepare, runRounds, signIn, startBaseline, startKaiku, stopServer, withApp, type Cleanup, type Group } from './harness.js'
 import { freePort, residentMiB, type Server } from './processes.js'
-import { median, summarise, table, writeJson, type Comparison } from './report.js'
+import { median, summarise, table, type Comparison } from './report.js'
 
 /**
  * The analytics pages against the raw clicks they summarise: GET /admin/analytics (a 365-day range)
@@ -278,24 +278,19 @@ export async function dashboardBench(): Promise<void> {
         ].join('\n') +
         `\n\n${table(beacons)}\n\n`
     )
-    for (const v of verdicts) process.stdout.write(`${v.met ? 'met    ' : 'MISSED '} ${v.what}: ${v.value.toFixed(3)} (target ${v.target})\n`)
-    process.stdout.write(`resident memory after the run (MiB): ${JSON.stringify(memory)}\n`)
-    for (const warning of warnings) process.stdout.write(`warning: ${warning}\n`)
-    writeJson(resultsFile, {
-      finishedAt: new Date().toISOString(),
-      tree: describeTree(),
-      machine: machine(wrk),
-      loadAverage: { before: loadBefore, after: loadavg() },
-      settings: { ...settings, postgres: Boolean(settings.postgres), clicks: sizes, shares, repeat, plugins: plugins ?? 'every built-in plugin', connections: CONNECTIONS, threads: 1, pinning: cpu, signedInAs: OWNER.email, range: yearRange() },
-      scans: SCANS,
-      residentMiB: memory,
-      warnings,
-      sizes: sizeResults,
-      scaling,
-      verdicts,
-      beacons
-    })
-    process.stdout.write(`bench: results written to ${resultsFile}\n`)
+    finishRun(
+      resultsFile,
+      {
+        verdicts,
+        digits: 3,
+        memory,
+        warnings,
+        wrk,
+        loadBefore,
+        settings: { ...settings, postgres: Boolean(settings.postgres), clicks: sizes, shares, repeat, plugins: plugins ?? 'every built-in plugin', connections: CONNECTIONS, threads: 1, pinning: cpu, signedInAs: OWNER.email, range: yearRange() }
+      },
+      { scans: SCANS, sizes: sizeResults, scaling, beacons }
+    )
   } finally {
     await cleanup.run()
   }

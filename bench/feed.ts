@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { OWNER, READER, seedFeed } from './feed-seed.js'
-import { benchDatabases, cleanupOnExit, CONNECTIONS, describeTree, emptyConfig, kaikuEnv, machine, measurer, prepare, runRounds, signIn, startBaseline, startKaiku, stopServer, type Group, type Run } from './harness.js'
+import { benchDatabases, cleanupOnExit, finishRun, CONNECTIONS, emptyConfig, kaikuEnv, measurer, prepare, runRounds, signIn, startBaseline, startKaiku, stopServer, type Group, type Run } from './harness.js'
 import { freePort, residentMiB, type Server } from './processes.js'
-import { median, summarise, table, writeJson, type Comparison, type ComparisonSummary, type Measurement } from './report.js'
+import { median, summarise, table, type Comparison, type ComparisonSummary, type Measurement } from './report.js'
 
 /**
  * The feed as a signed-in member reads it (GET /feed, "For you", 20 posts a page) with 1,000 and with
@@ -145,22 +145,19 @@ export async function feedBench(): Promise<void> {
         ...scaling.map((s) => `| ${s.database} | **${s.ratio.median.toFixed(2)}** (${s.ratio.min.toFixed(2)}–${s.ratio.max.toFixed(2)}) | ${s.cpuRatio.toFixed(2)} |`)
       ].join('\n') + '\n\n'
     )
-    for (const v of verdicts) process.stdout.write(`${v.met ? 'met    ' : 'MISSED '} ${v.what}: ${v.value.toFixed(2)} (target ${v.target.toFixed(2)})\n`)
-    process.stdout.write(`resident memory after the run (MiB): ${JSON.stringify(memory)}\n`)
-    for (const warning of warnings) process.stdout.write(`warning: ${warning}\n`)
-    writeJson(resultsFile, {
-      finishedAt: new Date().toISOString(),
-      tree: describeTree(),
-      machine: machine(wrk),
-      loadAverage: { before: loadBefore, after: loadavg() },
-      settings: { ...settings, postgres: Boolean(settings.postgres), posts: counts, plugins, connections: CONNECTIONS, threads: 1, pinning: cpu, signedInAs: READER.email, instance: OWNER.slug },
-      residentMiB: memory,
-      warnings,
-      scaling,
-      verdicts,
-      comparisons: summaries
-    })
-    process.stdout.write(`bench: results written to ${resultsFile}\n`)
+    finishRun(
+      resultsFile,
+      {
+        verdicts,
+        digits: 2,
+        memory,
+        warnings,
+        wrk,
+        loadBefore,
+        settings: { ...settings, postgres: Boolean(settings.postgres), posts: counts, plugins, connections: CONNECTIONS, threads: 1, pinning: cpu, signedInAs: READER.email, instance: OWNER.slug }
+      },
+      { scaling, comparisons: summaries }
+    )
   } finally {
     await cleanup.run()
   }

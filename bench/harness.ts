@@ -1,14 +1,14 @@
 import { spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdirSync, writeFileSync } from 'node:fs'
-import { availableParallelism, cpus } from 'node:os'
+import { availableParallelism, cpus, loadavg } from 'node:os'
 import { join, resolve } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../core/app.js'
 import { loadConfig } from '../core/config/load.js'
 import { checkLoopbackPostgres, createPostgresDatabase } from './databases.js'
 import { cpuMicroseconds, freePort, killAll, startServer, stopServer, type Server } from './processes.js'
-import type { Comparison, Measurement } from './report.js'
+import { writeJson, type Comparison, type Measurement } from './report.js'
 import { runWrk, wrkVersion } from './wrk.js'
 
 /** What every bench shares: settings, pinning, cleanup, the servers and the interleaved rounds. */
@@ -93,6 +93,40 @@ export type Cleanup = ReturnType<typeof cleanupOnExit>
 
 /** What the results files say about the machine a run was made on. */
 export const machine = (wrk: string) => ({ cpu: cpus()[0]?.model, cores: availableParallelism(), node: process.version, wrk })
+
+/** A target checked at the end of a run. */
+export interface Verdict {
+  what: string
+  value: number
+  target: number
+  met: boolean
+}
+
+/**
+ * The end every bench shares: the verdicts, memory and warnings on stdout, then the results file
+ * with what the run was made on (tree, machine, load) ahead of the bench's own `results`.
+ */
+export function finishRun(
+  resultsFile: string,
+  run: { verdicts: Verdict[]; digits: number; memory: unknown; warnings: string[]; wrk: string; loadBefore: number[]; settings: Record<string, unknown> },
+  results: Record<string, unknown>
+): void {
+  for (const v of run.verdicts) process.stdout.write(`${v.met ? 'met    ' : 'MISSED '} ${v.what}: ${v.value.toFixed(run.digits)} (target ${v.target})\n`)
+  process.stdout.write(`resident memory after the run (MiB): ${JSON.stringify(run.memory)}\n`)
+  for (const warning of run.warnings) process.stdout.write(`warning: ${warning}\n`)
+  writeJson(resultsFile, {
+    finishedAt: new Date().toISOString(),
+    tree: describeTree(),
+    machine: machine(run.wrk),
+    loadAverage: { before: run.loadBefore, after: loadavg() },
+    settings: run.settings,
+    residentMiB: run.memory,
+    warnings: run.warnings,
+    verdicts: run.verdicts,
+    ...results
+  })
+  process.stdout.write(`bench: results written to ${resultsFile}\n`)
+}
 
 /**
  * The databases a bench runs on: SQLite always (a file per name in `dir`), and PostgreSQL when

@@ -1,11 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { benchDatabases, cleanupOnExit, describeTree, emptyConfig, intSetting, kaikuEnv, machine, measurer, prepare, runRounds, startBaseline, startKaiku, stopServer, type Group, type Run } from './harness.js'
+import { benchDatabases, cleanupOnExit, finishRun, emptyConfig, intSetting, kaikuEnv, measurer, prepare, runRounds, startBaseline, startKaiku, stopServer, type Group, type Run } from './harness.js'
 import { freePort, residentMiB, type Server } from './processes.js'
 import { countedBurst, settledRedirects, spreadScript } from './redirect-check.js'
 import { clickCounter, seedLinks } from './redirect-seed.js'
-import { summarise, table, writeJson, type Comparison, type ComparisonSummary, type Measurement } from './report.js'
+import { summarise, table, type Comparison, type ComparisonSummary, type Measurement } from './report.js'
 
 /**
  * Tracked short links (GET /s/:code: the click stored, then a 302) against a bare Fastify 302 handler
@@ -174,23 +174,19 @@ export async function redirectBench(): Promise<void> {
         ).map((row) => `| ${row} |`)
       ].join('\n') + '\n\n'
     )
-    for (const v of verdicts) process.stdout.write(`${v.met ? 'met    ' : 'MISSED '} ${v.what}: ${v.value.toFixed(2)} (target ${v.target})\n`)
-    process.stdout.write(`resident memory after the run (MiB): ${JSON.stringify(memory)}\n`)
-    for (const warning of warnings) process.stdout.write(`warning: ${warning}\n`)
-    writeJson(resultsFile, {
-      finishedAt: new Date().toISOString(),
-      tree: describeTree(),
-      machine: machine(wrk),
-      loadAverage: { before: loadBefore, after: loadavg() },
-      settings: { ...settings, postgres: Boolean(settings.postgres), links, plugins: plugins ?? 'every built-in plugin', connections: CONNECTIONS, threads: 1, pinning: cpu },
-      residentMiB: memory,
-      warnings,
-      firstOpensPerSecond: firstOpens,
-      clicks,
-      verdicts,
-      comparisons: summaries
-    })
-    process.stdout.write(`bench: results written to ${resultsFile}\n`)
+    finishRun(
+      resultsFile,
+      {
+        verdicts,
+        digits: 2,
+        memory,
+        warnings,
+        wrk,
+        loadBefore,
+        settings: { ...settings, postgres: Boolean(settings.postgres), links, plugins: plugins ?? 'every built-in plugin', connections: CONNECTIONS, threads: 1, pinning: cpu }
+      },
+      { firstOpensPerSecond: firstOpens, clicks, comparisons: summaries }
+    )
     if (clicks.some((c) => !c.wrk.ok || !c.burst.ok)) {
       process.stderr.write('bench: the clicks stored do not match the 302s sent\n')
       process.exitCode = 1

@@ -5,6 +5,7 @@ import { privacyConfig, type PrivacyConfig } from './config.js'
 import { CookieConsent, DataExport, PolicyAcknowledgment, PolicyVersion } from './entities/privacy.entity.js'
 import messages from './messages/en.js'
 import { adminRoutes } from './routes/admin.js'
+import { LatestVersions } from './services/policy.js'
 import { meRoutes } from './routes/me.js'
 import { consented, publicRoutes } from './routes/public.js'
 import { privacyPersonalData } from './services/declarations.js'
@@ -70,8 +71,9 @@ export default definePlugin({
   async register(app, ctx) {
     apps.set(ctx, app)
     app.decorate('privacy', { consented } satisfies PrivacyDoor)
-    publicRoutes(app, ctx)
+    const versions = new LatestVersions()
+    publicRoutes(app, ctx, versions)
     meRoutes(app, ctx)
-    adminRoutes(app, ctx)
+    adminRoutes(app, ctx, versions)
   }
 })

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { ForbiddenError, Type, type PluginContext, type TypeBoxTypeProvider } from '../../../core/api.js'
 import type { PrivacyConfig } from '../config.js'
 import { LastOwnerError, eraseMember, memberCard } from '../services/member-data.js'
-import { currentPolicy, generatedPolicy, POLICY_MAX, publishPolicy } from '../services/policy.js'
+import { currentPolicy, generatedPolicy, POLICY_MAX, publishPolicy, type LatestVersions } from '../services/policy.js'
 import { cookieList } from './public.js'
 
 type Ctx = PluginContext<PrivacyConfig>
@@ -16,7 +16,7 @@ const CsrfOnly = Type.Object({ _csrf: Text(200) })
 const mayActOn = (actorRole: string, targetRole: string) => actorRole === 'owner' || (actorRole === 'admin' && !['owner', 'admin'].includes(targetRole))
 
 /** The admins' privacy pages: the policy and its versions, where the data lives, actions on a member. */
-export function adminRoutes(app: FastifyInstance, ctx: Ctx): void {
+export function adminRoutes(app: FastifyInstance, ctx: Ctx, versions: LatestVersions): void {
   app.register(async (scope) => {
     scope.addHook('onRequest', app.auth.requireMember('owner', 'admin'))
     const routes = scope.withTypeProvider<TypeBoxTypeProvider>()
@@ -45,6 +45,7 @@ export function adminRoutes(app: FastifyInstance, ctx: Ctx): void {
       const error = !body ? 'privacy.admin.empty' : body.length > POLICY_MAX ? 'privacy.admin.tooLong' : undefined
       if (error) return reply.page('privacy/admin', await policyPage(request, { body }, error), { title: 'privacy.admin.title', status: 400 })
       const version = await publishPolicy(request.em, request.tenant!.id, body, request.member!.id)
+      versions.forget(request.tenant!.id)
       request.flash('success', ctx.t(request.locale, 'privacy.admin.published', { version: version.version }))
       return reply.redirect('/admin/privacy', 303)
     })

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { InvalidInputError, Type, type CookieDeclaration, type PluginContext, type TypeBoxTypeProvider } from '../../../core/api.js'
 import type { PrivacyConfig } from '../config.js'
 import { CookieConsent } from '../entities/privacy.entity.js'
-import { acknowledge, currentPolicy, generatedPolicy, pendingVersion, policyBlocks } from '../services/policy.js'
+import { acknowledge, currentPolicy, generatedPolicy, pendingVersion, policyBlocks, type LatestVersions } from '../services/policy.js'
 
 type Ctx = PluginContext<PrivacyConfig>
 const Text = (max: number) => Type.Optional(Type.String({ maxLength: max }))
@@ -28,12 +28,12 @@ export async function cookieList(ctx: Ctx, locale: string): Promise<CookieDeclar
   return [session, ...(await ctx.events.filter('privacy.cookies', [], {}))]
 }
 
-export function publicRoutes(app: FastifyInstance, ctx: Ctx): void {
+export function publicRoutes(app: FastifyInstance, ctx: Ctx, versions: LatestVersions): void {
   // Members with a published version they have not read are asked to read it, once, on their next page.
   app.addHook('preHandler', async (request, reply) => {
     if (request.method !== 'GET' || !request.member || !request.tenant || request.routeOptions.config.operational) return
     if (!(request.headers.accept ?? '').includes('text/html') || EXEMPT.test(request.url)) return
-    const version = await pendingVersion(request.em, request.member.id)
+    const version = await pendingVersion(request.em, versions, request.tenant.id, request.member.id)
     if (version) return reply.redirect(`/privacy?next=${encodeURIComponent(request.url)}`, 303)
   })
 
@@ -43,7 +43,7 @@ export function publicRoutes(app: FastifyInstance, ctx: Ctx): void {
     const published = request.tenant ? await currentPolicy(request.em) : null
     const optional = (await cookieList(ctx, request.locale)).filter((cookie) => cookie.optional).map((cookie) => cookie.name)
     const body = published?.body ?? generatedPolicy(ctx, tenantName, optional)
-    const pending = request.member && published ? await pendingVersion(request.em, request.member.id) : undefined
+    const pending = request.member && request.tenant && published ? await pendingVersion(request.em, versions, request.tenant.id, request.member.id) : undefined
     return reply.page(
       'privacy/policy',
       { blocks: policyBlocks(body), published, pending, next: safeNext(request.query.next), signedIn: Boolean(request.member) },

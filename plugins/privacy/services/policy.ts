@@ -94,12 +94,37 @@ export async function publishPolicy(em: EntityManager, tenantId: string, body: s
   })
 }
 
-/** The version a member still has to acknowledge, if any. */
-export async function pendingVersion(em: EntityManager, memberId: string): Promise<number | undefined> {
-  const latest = await em.findOne(PolicyVersion, {}, { orderBy: { version: 'desc' }, fields: ['version'] })
-  if (!latest) return undefined
-  const seen = await em.count(PolicyAcknowledgment, { memberId, version: latest.version })
-  return seen ? undefined : latest.version
+/**
+ * The latest published version of each instance, kept a few seconds: every signed-in page asks for it
+ * (has this member read the current policy?), and nearly always nothing changed. Publishing here
+ * forgets it at once; other processes learn of a new version within `ttlMs`.
+ */
+export class LatestVersions {
+  private readonly known = new Map<string, { version: number | null; until: number }>()
+
+  constructor(private readonly ttlMs = 5_000) {}
+
+  async of(em: EntityManager, tenantId: string): Promise<number | null> {
+    const now = Date.now()
+    const cached = this.known.get(tenantId)
+    if (cached && cached.until > now) return cached.version
+    const latest = await em.findOne(PolicyVersion, {}, { orderBy: { version: 'desc' }, fields: ['version'] })
+    const version = latest?.version ?? null
+    this.known.set(tenantId, { version, until: now + this.ttlMs })
+    return version
+  }
+
+  forget(tenantId: string): void {
+    this.known.delete(tenantId)
+  }
+}
+
+/** The version a member still has to acknowledge, if any (one query only when a policy is published). */
+export async function pendingVersion(em: EntityManager, versions: LatestVersions, tenantId: string, memberId: string): Promise<number | undefined> {
+  const latest = await versions.of(em, tenantId)
+  if (latest === null) return undefined
+  const seen = await em.count(PolicyAcknowledgment, { memberId, version: latest })
+  return seen ? undefined : latest
 }
 
 export async function acknowledge(em: EntityManager, tenantId: string, memberId: string, version: number): Promise<void> {

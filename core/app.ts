@@ -26,10 +26,11 @@ import { guardNav, registerPlugins } from './host/register.js'
 import { createPluginSwitches, guardJobs, guardMail, type PluginSwitches } from './host/switches.js'
 import { projectRoot } from './paths.js'
 import { registerHealth } from './ops/health.js'
-import { pluginMetrics, registerMetrics } from './ops/metrics.js'
+import { pluginMetrics, registerMetrics, type HttpObserver } from './ops/metrics.js'
 import { Registry } from 'prom-client'
 import { addressMatcher } from './ops/net.js'
 import { OPERATOR_ROLE, registerOperatorPages } from './ops/operator.js'
+import { DirectRoutes } from './web/direct.js'
 import { registerErrorHandling } from './web/errors.js'
 import { MessageCatalogue } from './web/i18n.js'
 import { RateLimiter } from './web/rate-limit.js'
@@ -95,17 +96,23 @@ export async function buildApp(loaded: LoadedConfig, options: BuildOptions = {})
   const https = isHttps(config)
   const dialect = dialectOf(config.databaseUrl)
 
+  // Built before Fastify: its server answers direct routes before handing requests to Fastify.
+  let observeHttp: HttpObserver = () => undefined
+  const trustProxy = config.trustProxy.trim() === '' ? false : addressMatcher(config.trustProxy)
+  const direct = new DirectRoutes(trustProxy, (route, status, seconds) => observeHttp('GET', route, status, seconds))
   const app = Fastify({
+    serverFactory: direct.serverFactory,
     logger: { level: config.logLevel, redact: ['req.headers.cookie', 'req.headers.authorization'] },
     genReqId: () => randomUUID(),
     requestIdHeader: false,
     // X-Forwarded-* count only from these peers; anyone else who sends them changes nothing.
-    trustProxy: config.trustProxy.trim() === '' ? false : addressMatcher(config.trustProxy),
+    trustProxy,
     bodyLimit: config.bodyLimit,
     return503OnClosing: true,
     routerOptions: { ignoreTrailingSlash: true }
   })
 
+  direct.log = app.log
   const prepared = preparePlugins(await discoverPlugins(config.plugins, cwd), loaded.pluginConfig, env)
   const switches = createPluginSwitches(prepared)
   // Jobs of an optional plugin skip the instances that switched it off.
@@ -214,6 +221,7 @@ export async function buildApp(loaded: LoadedConfig, options: BuildOptions = {})
         switches,
         sessions,
         metrics: (owner) => pluginMetrics(registry, owner),
+        direct: (owner, prefix, handler) => direct.add(owner, prefix, handler),
         deriveKey: (owner, purpose) => Buffer.from(hkdfSync('sha256', secret, 'kaiku plugin key', `${owner}\u0000${purpose}`, 32)),
         limits: { consume: (key, max, windowMs) => rateLimiter.consume(`${manifest.name}|${key}`, max, windowMs) }
       })
@@ -251,6 +259,7 @@ export async function buildApp(loaded: LoadedConfig, options: BuildOptions = {})
   let closing = false
   app.addHook('preClose', async () => {
     closing = true
+    direct.close()
   })
   app.addHook('onSend', async (request, reply) => {
     if (closing) reply.header('connection', 'close')
@@ -292,7 +301,7 @@ export async function buildApp(loaded: LoadedConfig, options: BuildOptions = {})
   }
   registerSetupGate(app, { orm, provider: () => setupProvider })
   registerHealth(app, orm, migrationNames)
-  registerMetrics(app, { token: config.metricsToken, allow: config.metricsAllow, orm, registry })
+  observeHttp = registerMetrics(app, { token: config.metricsToken, allow: config.metricsAllow, orm, registry }).observe
 
   // A plugin whose register throws stops the build: nothing it opened may keep the process alive.
   await registerPlugins(app, { plugins, contexts, switches, orm }).catch(async (error: unknown) => {
@@ -300,6 +309,7 @@ export async function buildApp(loaded: LoadedConfig, options: BuildOptions = {})
     await orm.close(true).catch(() => undefined)
     throw error
   })
+  direct.register(app)
   // "/" always exists, so a fresh install's front page leads into setup even before a plugin owns it;
   // without a plugin's own home page, it leads to the first navigation entry the visitor may open.
   if (!app.hasRoute({ method: 'GET', url: '/' })) {

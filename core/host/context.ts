@@ -8,6 +8,7 @@ import type { EnqueueOptions } from '../jobs/queue.js'
 import type { ScheduleScope } from '../jobs/scheduler.js'
 import type { MailMessage, MailProgress } from '../mail/mailer.js'
 import type { RateResult } from '../web/rate-limit.js'
+import type { DirectHandler } from '../web/direct.js'
 import type { PluginCounter } from '../ops/metrics.js'
 import type { PluginSwitches } from './switches.js'
 import { PLUGIN_API_VERSION, type ManifestNavEntry, type PersonalDataDeclaration } from './manifest.js'
@@ -76,6 +77,13 @@ export interface PluginContext<C = Record<string, unknown>> {
    * purposes share a key. Stable across restarts and instances that share the secret.
    */
   readonly keys: { derive(purpose: string): Buffer }
+  /**
+   * Direct routes (since 1.2.0): `direct('/s/', handler)` answers GET requests under the prefix
+   * before the web pipeline (no session, cookie, tenant, nonce, ORM context or request log), for
+   * endpoints hit far more often than pages, such as tracked links and beacons. The handler sets its
+   * own headers; see core/web/direct.ts.
+   */
+  readonly http: { direct(prefix: string, handler: DirectHandler): void }
   /** Counters on `/metrics`, named `kaiku_<plugin>_<name>` (e.g. sharing's clicks). */
   readonly metrics: { counter(name: string, help: string, labelNames?: string[]): PluginCounter }
   /**
@@ -101,6 +109,7 @@ export interface ContextParts {
   limits: PluginContext['limits']
   sessions: SessionDirectory
   deriveKey(owner: string, purpose: string): Buffer
+  direct?(owner: string, prefix: string, handler: DirectHandler): void
   metrics(owner: string): PluginContext['metrics']
   provideSetup(owner: string, provider: SetupProvider): void
   switches: PluginSwitches
@@ -126,6 +135,12 @@ export function createContext(name: string, config: Record<string, unknown>, par
     limits: parts.limits,
     sessions: parts.sessions,
     keys: { derive: (purpose) => parts.deriveKey(name, purpose) },
+    http: {
+      direct: (prefix, handler) => {
+        if (!parts.direct) throw new Error(`${name}: direct routes are not available here`)
+        parts.direct(name, prefix, handler)
+      }
+    },
     metrics: parts.metrics(name),
     setup: { provide: (provider) => parts.provideSetup(name, provider) },
     switches: { list: parts.switches.list, isEnabled: parts.switches.isEnabled, setEnabled: parts.switches.setEnabled },

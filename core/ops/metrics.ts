@@ -31,6 +31,9 @@ export function pluginMetrics(registry: Registry, owner: string) {
   }
 }
 
+/** Counts an answered request in `kaiku_http_requests_total` and its latency histogram. */
+export type HttpObserver = (method: string, route: string, status: number, seconds: number) => void
+
 function hasToken(request: FastifyRequest, token: string | undefined): boolean {
   const header = request.headers.authorization ?? ''
   if (!token || !header.startsWith('Bearer ')) return false
@@ -44,7 +47,7 @@ function hasToken(request: FastifyRequest, token: string | undefined): boolean {
  * requests and their latency by route, the job queue, the mail log and the connection pool, plus the
  * process's default metrics.
  */
-export function registerMetrics(app: FastifyInstance, options: MetricsOptions): Registry {
+export function registerMetrics(app: FastifyInstance, options: MetricsOptions): { registry: Registry; observe: HttpObserver } {
   const registry = options.registry
   collectDefaultMetrics({ register: registry, prefix: 'kaiku_' })
   const labelNames = ['method', 'route', 'status_code'] as const
@@ -59,17 +62,17 @@ export function registerMetrics(app: FastifyInstance, options: MetricsOptions): 
   registerDatabaseMetrics(registry, options.orm, app.log)
   const allowed = addressMatcher(options.allow)
 
-  app.addHook('onResponse', async (request, reply) => {
-    // Unmatched URLs share one label so that scanners cannot blow up the series count.
-    const route = request.routeOptions.url ?? 'unmatched'
-    const labels = { method: request.method, route, status_code: String(reply.statusCode) }
+  const observe: HttpObserver = (method, route, status, seconds) => {
+    const labels = { method, route, status_code: String(status) }
     requests.inc(labels)
-    latency.observe(labels, reply.elapsedTime / 1000)
-  })
+    latency.observe(labels, seconds)
+  }
+  // Unmatched URLs share one label so that scanners cannot blow up the series count.
+  app.addHook('onResponse', async (request, reply) => observe(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000))
 
   app.get('/metrics', { config: { operational: true }, helmet: false }, async (request, reply) => {
     if (!hasToken(request, options.token) && !allowed(request.ip)) throw new ForbiddenError('metrics are not open to this address')
     return reply.type(registry.contentType).send(await registry.metrics())
   })
-  return registry
+  return { registry, observe }
 }

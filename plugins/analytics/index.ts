@@ -12,7 +12,7 @@ import { beaconTokens } from './lib/beacon-token.js'
 import { isDay } from './lib/days.js'
 import messages from './messages/en.js'
 import { analyticsPersonalData, eraseAnalytics, exportAnalytics } from './privacy.js'
-import { beaconRoutes } from './routes/beacon.js'
+import { beaconHandler } from './routes/beacon.js'
 import { rebuild } from './services/rebuild.js'
 import { applyRetention, clickCutoff, eventCutoff } from './services/retention.js'
 import { beaconWriter, logRequests, requestLogWriter } from './services/writers.js'
@@ -145,7 +145,7 @@ export default definePlugin({
     const door = analyticsDoor(app, ctx, tokens, [() => beacons.drain(), () => requests.drain()])
     registered.set(ctx, { app, door })
     app.addHook('onClose', async () => door.drain())
-    beaconRoutes(app, { tokens, write: (row) => beacons.write(row), backlog: () => beacons.backlog })
+    ctx.http.direct('/b/', beaconHandler({ tokens, write: (row) => beacons.write(row), backlog: () => beacons.backlog }))
     logRequests(app, requests)
     await registerUi(app, ctx)
   }

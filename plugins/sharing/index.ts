@@ -6,7 +6,7 @@ import { sharingDoor } from './door.js'
 import { sharingEvents } from './events.js'
 import messages from './messages/en.js'
 import { adminRoutes } from './routes/admin.js'
-import { redirectRoutes } from './routes/redirect.js'
+import { redirectHandler } from './routes/redirect.js'
 import { networkLabel, shareRoutes } from './routes/share.js'
 import { clickRecorder, SaltKeeper } from './services/clicks.js'
 import { RedirectDirectory } from './services/redirects.js'
@@ -66,7 +66,7 @@ export default definePlugin({
     directories.set(ctx, directory)
     // Requests wait for their click's batch, and closing waits for requests; this catches stragglers.
     app.addHook('onClose', async () => clicks.drain())
-    redirectRoutes(app, { directory, clicks, salts, counted: ctx.metrics.counter('clicks_total', 'Clicks on tracked links, each stored before its redirect', ['network', 'bot']) })
+    ctx.http.direct('/s/', redirectHandler({ directory, clicks, salts, counted: ctx.metrics.counter('clicks_total', 'Clicks on tracked links, each stored before its redirect', ['network', 'bot']) }))
     shareRoutes(app, ctx, directPart.register(app, ctx))
     adminRoutes(app, ctx, directory)
   }

@@ -1,34 +1,33 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { Type, type PluginCounter, type TypeBoxTypeProvider } from '../../../core/api.js'
+import type { DirectAnswer, DirectHandler, PluginCounter } from '../../../core/api.js'
 import { CODE_PATTERN } from '../lib/codes.js'
 import { agentClass, anonymiseIp, referrerHost, visitorKey } from '../lib/visitors.js'
 import type { ClickRecorder, SaltKeeper } from '../services/clicks.js'
 import type { RedirectDirectory } from '../services/redirects.js'
 
-const Params = Type.Object({ code: Type.String({ maxLength: 64 }) })
-
 /** No body worth sending, and nothing any cache, cookie or referrer may keep. */
 const COMMON = { 'cache-control': 'no-store', 'referrer-policy': 'no-referrer', 'x-content-type-options': 'nosniff' }
 
-const hostOf = (request: FastifyRequest) => request.hostname.toLowerCase().replace(/:\d+$/, '').replace(/\.$/, '')
-
-const plain = (reply: FastifyReply, status: number, text: string) => reply.code(status).headers(COMMON).type('text/plain; charset=utf-8').send(text)
+const plain = (status: number, text: string, extra: Record<string, string> = {}): DirectAnswer => ({ status, headers: { ...COMMON, ...extra, 'content-type': 'text/plain; charset=utf-8' }, body: text })
+const NOT_FOUND = plain(404, 'This link does not exist.')
+const TOO_LONG = plain(400, 'This is not a link code.')
+const UNAVAILABLE = plain(503, 'This link cannot be followed right now. Please try again in a moment.', { 'retry-after': '5' })
 
 /**
- * `/s/:code`: the tracked short link. The click is committed before the 302 goes out (group commit
- * keeps that fast); when it cannot be stored the answer is a 503, never a redirect. The target was
- * fixed when the link was made, so nothing in the request (query, path, headers) can change where it
- * leads. Like a probe, the route needs no tenant, session or viewer: it sets no cookie, creates no
- * session, and clicks are not written to the request log (which would keep every visitor's address).
+ * `/s/<code>`: the tracked short link, a direct route (ctx.http.direct): it needs no tenant, session
+ * or viewer, sets no cookie, creates no session, and clicks are not written to any request log
+ * (which would keep every visitor's address). The click is committed before the 302 goes out (group
+ * commit keeps that fast); when it cannot be stored the answer is a 503, never a redirect. The target
+ * was fixed when the link was made, so nothing in the request (query, path, headers) can change
+ * where it leads.
  */
-export function redirectRoutes(app: FastifyInstance, tools: { directory: RedirectDirectory; clicks: ClickRecorder; salts: SaltKeeper; counted: PluginCounter }): void {
-  const options = { schema: { params: Params }, config: { operational: true }, helmet: false, logLevel: 'warn' } as const
-  app.withTypeProvider<TypeBoxTypeProvider>().get('/s/:code', options, async (request, reply) => {
-    const { code } = request.params
+export function redirectHandler(tools: { directory: RedirectDirectory; clicks: ClickRecorder; salts: SaltKeeper; counted: PluginCounter }): DirectHandler {
+  return async (request) => {
+    const code = request.rest
+    if (code.length > 64) return TOO_LONG
     let target: string
     try {
       const link = CODE_PATTERN.test(code) ? await tools.directory.link(code) : undefined
-      if (!link || !(await tools.directory.answersOn(link.tenantId, hostOf(request)))) return plain(reply, 404, 'This link does not exist.')
+      if (!link || !(await tools.directory.answersOn(link.tenantId, request.host))) return NOT_FOUND
       const userAgent = request.headers['user-agent']
       const agent = agentClass(userAgent)
       const ipNet = anonymiseIp(request.ip)
@@ -49,8 +48,8 @@ export function redirectRoutes(app: FastifyInstance, tools: { directory: Redirec
       tools.counted.inc({ network: link.network, bot: String(agent === 'bot') })
     } catch (error) {
       request.log.error({ err: error }, 'click not stored: no redirect')
-      return plain(reply.header('retry-after', '5'), 503, 'This link cannot be followed right now. Please try again in a moment.')
+      return UNAVAILABLE
     }
-    return reply.code(302).headers(COMMON).header('location', target).send()
-  })
+    return { status: 302, headers: { ...COMMON, location: target } }
+  }
 }

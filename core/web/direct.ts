@@ -1,0 +1,156 @@
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http'
+import proxyAddr from '@fastify/proxy-addr'
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify'
+
+/** What a direct route sees of its request: no session, no tenant, no body. */
+export interface DirectRequest {
+  /** The path after the route's prefix, percent-decoded, without query or trailing slash. */
+  readonly rest: string
+  readonly headers: IncomingHttpHeaders
+  /** The client's address; `X-Forwarded-For` counts only from trusted proxies, as for every route. */
+  readonly ip: string
+  /** The host asked for: lower case, without port or trailing dot (`X-Forwarded-Host` from trusted proxies). */
+  readonly host: string
+  readonly log: FastifyBaseLogger
+}
+
+export interface DirectAnswer {
+  status: number
+  headers: Record<string, string>
+  body?: string | Buffer
+}
+
+export type DirectHandler = (request: DirectRequest) => DirectAnswer | Promise<DirectAnswer>
+
+interface DirectRoute {
+  owner: string
+  prefix: string
+  handler: DirectHandler
+}
+
+const PREFIX = /^\/[a-z0-9-]+\/$/
+const sendAnswer = (response: ServerResponse, answer: DirectAnswer, closing: boolean) => {
+  const headers: Record<string, string | number> = { ...answer.headers }
+  if (answer.body !== undefined) headers['content-length'] = Buffer.byteLength(answer.body)
+  else headers['content-length'] = 0
+  if (closing) headers.connection = 'close'
+  response.writeHead(answer.status, headers)
+  response.end(answer.body)
+}
+
+const FAILED: DirectAnswer = { status: 500, headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' }, body: 'Something went wrong.' }
+const CLOSING: DirectAnswer = { status: 503, headers: { 'content-type': 'text/plain; charset=utf-8', 'retry-after': '5' }, body: 'The server is restarting.' }
+
+const hostOf = (value: string) => {
+  const host = value.startsWith('[') ? value.slice(0, value.indexOf(']') + 1) : value.split(':', 1)[0]
+  return host.toLowerCase().replace(/\.$/, '')
+}
+const lastEntry = (value: string) => value.slice(value.lastIndexOf(',') + 1).trim()
+const decoded = (text: string) => {
+  try {
+    return decodeURIComponent(text)
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Direct routes: a few GET endpoints that are hit far more often than pages and need nothing of the
+ * web pipeline (no session, cookie, tenant, CSP nonce, ORM context, request log): tracked links and
+ * web beacons. On the listening server they are answered by the raw Node request listener, before
+ * Fastify; every request Fastify gets (including `app.inject` in tests) reaches the same handler
+ * through an ordinary operational route, so both doors answer alike. What such a route must still
+ * do itself: its security headers, and never anything that needs a viewer.
+ */
+export class DirectRoutes {
+  private readonly routes = new Map<string, DirectRoute>()
+  private closing = false
+  /** The app's logger, set once Fastify has made it (the server is made first). */
+  log: FastifyBaseLogger | undefined
+
+  constructor(
+    private readonly trusted: ((address: string, hop: number) => boolean) | false,
+    private readonly observe: (route: string, status: number, seconds: number) => void
+  ) {}
+
+  /** `prefix` is one path segment with slashes (`/s/`); each may be claimed once. */
+  add(owner: string, prefix: string, handler: DirectHandler): void {
+    if (!PREFIX.test(prefix)) throw new Error(`${owner}: a direct route's prefix is one lower-case segment such as '/s/', not '${prefix}'`)
+    const taken = this.routes.get(prefix)
+    if (taken) throw new Error(`${owner}: the direct route ${prefix} is already ${taken.owner}'s`)
+    this.routes.set(prefix, { owner, prefix, handler })
+  }
+
+  get size(): number {
+    return this.routes.size
+  }
+
+  /** The server Fastify listens on: direct routes first, everything else to Fastify's own listener. */
+  serverFactory = (fastifyListener: RequestListener, options: FastifyServerOptions & { http?: object }): Server => {
+    const server = createServer(options.http ?? {}, (request, response) => {
+      if (!this.take(request, response)) fastifyListener(request, response)
+    })
+    // What Fastify sets on the server it makes itself.
+    if (options.keepAliveTimeout !== undefined) server.keepAliveTimeout = options.keepAliveTimeout
+    if (options.requestTimeout !== undefined) server.requestTimeout = options.requestTimeout
+    if (options.connectionTimeout !== undefined) server.setTimeout(options.connectionTimeout)
+    if (options.maxRequestsPerSocket) server.maxRequestsPerSocket = options.maxRequestsPerSocket
+    return server
+  }
+
+  /** From now on answers end their connections, and new requests get a 503. */
+  close(): void {
+    this.closing = true
+  }
+
+  /** Fastify routes for the same handlers: what `app.inject` and every non-listening use reach. */
+  register(app: FastifyInstance): void {
+    for (const route of this.routes.values()) {
+      const options = { config: { operational: true }, helmet: false, logLevel: 'warn' } as const
+      app.get(`${route.prefix}*`, options, async (request: FastifyRequest, reply: FastifyReply) => {
+        const rest = (request.params as { '*': string })['*'].replace(/\/$/, '')
+        const answer = await this.answer(route, { rest, headers: request.headers, ip: request.ip, host: hostOf(request.host), log: request.log })
+        return reply.code(answer.status).headers(answer.headers).send(answer.body ?? '')
+      })
+    }
+  }
+
+  /** Answers `request` if it is a GET under a direct route's prefix; false leaves it to Fastify. */
+  private take(request: IncomingMessage, response: ServerResponse): boolean {
+    if (request.method !== 'GET' || this.routes.size === 0) return false
+    const url = request.url ?? ''
+    const slash = url.indexOf('/', 1)
+    if (slash < 0) return false
+    const route = this.routes.get(url.slice(0, slash + 1))
+    if (!route) return false
+    const query = url.indexOf('?')
+    const rest = decoded(url.slice(slash + 1, query < 0 ? undefined : query).replace(/\/$/, ''))
+    if (rest === undefined) return false
+    const started = process.hrtime.bigint()
+    const done = (answer: DirectAnswer) => {
+      sendAnswer(response, answer, this.closing)
+      this.observe(`${route.prefix}*`, answer.status, Number(process.hrtime.bigint() - started) / 1e9)
+    }
+    if (this.closing) {
+      done(CLOSING)
+      return true
+    }
+    const socket = request.socket
+    const trusted = this.trusted
+    const forwardedHost = request.headers['x-forwarded-host']
+    const viaProxy = trusted !== false && socket.remoteAddress !== undefined && trusted(socket.remoteAddress, 0)
+    const ip = viaProxy ? (proxyAddr.all(request, trusted).at(-1) ?? '') : (socket.remoteAddress ?? '')
+    const host = hostOf(viaProxy && typeof forwardedHost === 'string' ? lastEntry(forwardedHost) : (request.headers.host ?? ''))
+    this.answer(route, { rest, headers: request.headers, ip, host, log: this.log! }).then(done, /* c8 ignore next */ () => done(FAILED))
+    return true
+  }
+
+  private async answer(route: DirectRoute, request: DirectRequest): Promise<DirectAnswer> {
+    try {
+      return await route.handler(request)
+    } catch (error) {
+      request.log.error({ err: error, route: route.prefix }, 'direct route failed')
+      return FAILED
+    }
+  }
+}

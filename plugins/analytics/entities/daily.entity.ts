@@ -12,7 +12,8 @@ export const AnalyticsDaily = defineEntity({
   tableName: 'analytics_daily',
   filters: tenantFilter,
   uniques: [{ properties: ['tenantId', 'day', 'postId', 'memberId', 'network', 'event'] }],
-  indexes: [{ properties: ['tenantId', 'day'] }],
+  // (tenant, member, event, count) covers the all-time leaderboard: points per member read from the index alone.
+  indexes: [{ properties: ['tenantId', 'day'] }, { properties: ['tenantId', 'memberId', 'event', 'count'] }],
   properties: (p) => ({
     id: p.string().primary().length(36).onCreate(() => randomUUID()),
     tenantId: p.string().length(36),

@@ -34,7 +34,7 @@ end
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /** The 302s the server has sent from `route`, as its Prometheus counter says. */
-export async function redirectsServed(server: Server, route = '/s/:code'): Promise<number> {
+export async function redirectsServed(server: Server, route = '/s/*'): Promise<number> {
   const response = await fetch(server.url('/metrics'))
   if (response.status !== 200) throw new Error(`${server.name}: /metrics answered ${response.status}`)
   const text = await response.text()

@@ -14,6 +14,7 @@ export { KaikuError, NotFoundError, ForbiddenError, InvalidInputError, ConflictE
 export type { ErrorCode } from './errors.js'
 export { TENANT_FILTER, tenantFilter } from './db/tenant.js'
 export { BatchWriter } from './db/batch-writer.js'
+export { timeOrderedId } from './db/ids.js'
 export type { BatchWriterOptions } from './db/batch-writer.js'
 export type { DirectHandler, DirectRequest, DirectAnswer } from './web/direct.js'
 export type { TenantContext } from './db/tenant.js'

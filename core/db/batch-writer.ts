@@ -57,7 +57,14 @@ export class BatchWriter<Row extends Record<string, unknown>> {
     } else {
       this.statement = {
         sql: `insert into ${meta.tableName} (${columns.join(', ')}) select ${columns.join(', ')} from json_populate_recordset(null::${meta.tableName}, ?::json) r${where}`,
-        encode: (rows) => JSON.stringify(rows.map((row) => Object.fromEntries(values(row).map((value, i) => [columns[i], value]))))
+        encode: (rows) =>
+          JSON.stringify(
+            rows.map((row) => {
+              const record: Record<string, unknown> = {}
+              values(row).forEach((value, i) => (record[columns[i]] = value))
+              return record
+            })
+          )
       }
     }
   }

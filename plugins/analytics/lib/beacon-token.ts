@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto'
+import { createHmac, createSecretKey, timingSafeEqual } from 'node:crypto'
 
 export const BEACON_KINDS = ['email_open', 'page_view'] as const
 export type BeaconKind = (typeof BEACON_KINDS)[number]
@@ -15,6 +15,8 @@ const VERSION = 1
 /** 96 bits of HMAC-SHA256: forging one token takes 2^96 tries, and the URL stays short. */
 const MAC_BYTES = 12
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
+/** Genuine tokens kept opened (see `beaconTokens`). */
+const OPENED_MAX = 10_000
 /** Longest token accepted before any work is done on it. */
 export const TOKEN_MAX = 400
 
@@ -48,7 +50,14 @@ function readField(data: Buffer, at: number): { value: string | undefined; next:
  * HMAC, base64url. A tenant id, a post, a member and a short subject make about 90 characters.
  */
 export function beaconTokens(key: Buffer) {
-  const mac = (body: Buffer) => createHmac('sha256', key).update(body).digest().subarray(0, MAC_BYTES)
+  const secret = createSecretKey(key)
+  const mac = (body: Buffer) => createHmac('sha256', secret).update(body).digest().subarray(0, MAC_BYTES)
+  /**
+   * Genuine tokens already opened: a post's page-view beacon is the same token for every reader, so
+   * most hits skip the HMAC. Only tokens that verified are kept (a forged one is checked every time),
+   * at most OPENED_MAX, oldest first out.
+   */
+  const opened = new Map<string, BeaconClaims>()
   return {
     seal(claims: BeaconClaims): string {
       const kind = BEACON_KINDS.indexOf(claims.kind)
@@ -58,25 +67,36 @@ export function beaconTokens(key: Buffer) {
     },
     /** The claims of a genuine token, or null for anything else (malformed, forged, truncated). */
     open(token: string): BeaconClaims | null {
-      if (token.length > TOKEN_MAX || !/^[A-Za-z0-9_-]+$/.test(token)) return null
-      const data = Buffer.from(token, 'base64url')
-      if (data.length <= MAC_BYTES + 2) return null
-      const body = data.subarray(0, data.length - MAC_BYTES)
-      if (!timingSafeEqual(mac(body), data.subarray(data.length - MAC_BYTES))) return null
-      if (body[0] !== VERSION) return null
-      const kind = BEACON_KINDS[body[1]]
-      if (!kind) return null
-      const values: (string | undefined)[] = []
-      let at = 2
-      for (let i = 0; i < 4; i++) {
-        const read = readField(body, at)
-        if (!read) return null
-        values.push(read.value)
-        at = read.next
+      const known = opened.get(token)
+      if (known) return known
+      const claims = verify(token)
+      if (claims) {
+        if (opened.size >= OPENED_MAX) opened.delete(opened.keys().next().value!)
+        opened.set(token, Object.freeze(claims))
       }
-      const [tenantId, subject, memberId, postId] = values
-      if (at !== body.length || !tenantId) return null
-      return { tenantId, kind, subject: subject ?? '', ...(memberId ? { memberId } : {}), ...(postId ? { postId } : {}) }
+      return claims
     }
+  }
+
+  function verify(token: string): BeaconClaims | null {
+    if (token.length > TOKEN_MAX || !/^[A-Za-z0-9_-]+$/.test(token)) return null
+    const data = Buffer.from(token, 'base64url')
+    if (data.length <= MAC_BYTES + 2) return null
+    const body = data.subarray(0, data.length - MAC_BYTES)
+    if (!timingSafeEqual(mac(body), data.subarray(data.length - MAC_BYTES))) return null
+    if (body[0] !== VERSION) return null
+    const kind = BEACON_KINDS[body[1]]
+    if (!kind) return null
+    const values: (string | undefined)[] = []
+    let at = 2
+    for (let i = 0; i < 4; i++) {
+      const read = readField(body, at)
+      if (!read) return null
+      values.push(read.value)
+      at = read.next
+    }
+    const [tenantId, subject, memberId, postId] = values
+    if (at !== body.length || !tenantId) return null
+    return { tenantId, kind, subject: subject ?? '', ...(memberId ? { memberId } : {}), ...(postId ? { postId } : {}) }
   }
 }

@@ -3,7 +3,7 @@ import type { MikroORM } from '@mikro-orm/core'
 import type { PluginContext } from '../../../core/api.js'
 import { AnalyticsEvent } from '../entities/event.entity.js'
 import { AnalyticsRequest } from '../entities/request.entity.js'
-import { BatchWriter } from '../../../core/api.js'
+import { BatchWriter, timeOrderedId } from '../../../core/api.js'
 
 type Dialect = PluginContext['settings']['dialect']
 
@@ -33,11 +33,11 @@ const beaconsOn = (dialect: Dialect) =>
   `not exists (select 1 from analytics_settings s where s.tenant_id = r.tenant_id and s.beacons = ${dialect === 'postgresql' ? 'false' : '0'})`
 
 export function beaconWriter(orm: MikroORM, dialect: Dialect): BatchWriter<BeaconRow> {
-  return new BatchWriter<BeaconRow>(orm, dialect, AnalyticsEvent, ['tenantId', 'at', 'type', 'postId', 'memberId', 'network', 'subject'], { keep: beaconsOn(dialect) })
+  return new BatchWriter<BeaconRow>(orm, dialect, AnalyticsEvent, ['tenantId', 'at', 'type', 'postId', 'memberId', 'network', 'subject'], { keep: beaconsOn(dialect), id: (row) => timeOrderedId(row.at) })
 }
 
 export function requestLogWriter(orm: MikroORM, dialect: Dialect): BatchWriter<RequestRow> {
-  return new BatchWriter<RequestRow>(orm, dialect, AnalyticsRequest, ['tenantId', 'at', 'path', 'referrerHost', 'agentClass', 'ipNet', 'memberId'])
+  return new BatchWriter<RequestRow>(orm, dialect, AnalyticsRequest, ['tenantId', 'at', 'path', 'referrerHost', 'agentClass', 'ipNet', 'memberId'], { id: (row) => timeOrderedId(row.at) })
 }
 
 /** Paths never written to the request log: probes, metrics, static files, beacons, short links. */

@@ -1,4 +1,6 @@
+import { randomBytes } from 'node:crypto'
 import t from 'tap'
+import { beaconTokens } from '../../../plugins/analytics/lib/beacon-token.js'
 import { TRANSPARENT_GIF } from '../../../plugins/analytics/routes/beacon.js'
 import { saveSettings } from '../../../plugins/analytics/services/settings.js'
 import { acme } from '../feeds/helpers.js'
@@ -75,4 +77,18 @@ t.test('a post page carries a page-view beacon for its viewer', async (t) => {
   const [view] = (await stored.events(app)).filter((event) => event.type === 'page_view')
   t.match(view, { tenantId, postId, type: 'page_view' })
   t.ok(view.memberId, 'the viewer')
+})
+
+t.test('beacon tokens: claims survive sealing; a verified token is remembered, a forged twin is still refused', async (t) => {
+  const tokens = beaconTokens(randomBytes(32))
+  const claims = { tenantId: MEMBER, kind: 'page_view' as const, subject: 'post', postId: '6f1d2c3b-4a59-4e8f-9d7c-1b2a3c4d5e6f' }
+  const token = tokens.seal(claims)
+  t.same(tokens.open(token), claims)
+  t.equal(tokens.open(token), tokens.open(token), 'opened once, then answered from memory')
+  t.throws(() => ((tokens.open(token) as { subject: string }).subject = 'changed'), TypeError, 'remembered claims cannot be changed by a caller')
+  const last = token.at(-1) === 'A' ? 'B' : 'A'
+  t.equal(tokens.open(token.slice(0, -1) + last), null, 'one character changed: refused, though its twin is remembered')
+  t.equal(beaconTokens(randomBytes(32)).open(token), null, 'another key: refused')
+  for (let i = 0; i < 10_050; i++) tokens.open(tokens.seal({ ...claims, subject: `s${i}` }))
+  t.same(tokens.open(token), claims, 'after more tokens than are remembered, the first is verified again')
 })

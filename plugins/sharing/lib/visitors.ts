@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto'
+import { createHmac, createSecretKey, type KeyObject } from 'node:crypto'
 import { isIP } from 'node:net'
 
 /** The address cut to its network: /24 for IPv4, /48 for IPv6 (an IPv4-mapped IPv6 address counts as IPv4). */
@@ -44,5 +44,12 @@ export function referrerHost(referer: string | undefined): string | null {
 
 /** A visitor, counted without a cookie: a keyed hash of the anonymised address and browser, with the day's salt. */
 export function visitorKey(salt: string, ipNet: string, userAgent: string | undefined): string {
-  return createHmac('sha256', salt).update(`${ipNet}\n${userAgent ?? ''}`).digest('hex')
+  return createHmac('sha256', saltKey(salt)).update(`${ipNet}\n${userAgent ?? ''}`).digest('hex')
+}
+
+/** The salt as a key object, made once per salt (a day) instead of once per click. */
+let lastSalt: { salt: string; key: KeyObject } | undefined
+function saltKey(salt: string): KeyObject {
+  if (lastSalt?.salt !== salt) lastSalt = { salt, key: createSecretKey(Buffer.from(salt, 'utf8')) }
+  return lastSalt.key
 }

@@ -28,6 +28,7 @@ import { projectRoot } from './paths.js'
 import { registerHealth } from './ops/health.js'
 import { pluginMetrics, registerMetrics, type HttpObserver } from './ops/metrics.js'
 import { Registry } from 'prom-client'
+import { requestForLog } from './ops/log.js'
 import { addressMatcher } from './ops/net.js'
 import { OPERATOR_ROLE, registerOperatorPages } from './ops/operator.js'
 import { DirectRoutes } from './web/direct.js'
@@ -102,7 +103,7 @@ export async function buildApp(loaded: LoadedConfig, options: BuildOptions = {})
   const direct = new DirectRoutes(trustProxy, (route, status, seconds) => observeHttp('GET', route, status, seconds))
   const app = Fastify({
     serverFactory: direct.serverFactory,
-    logger: { level: config.logLevel, redact: ['req.headers.cookie', 'req.headers.authorization'] },
+    logger: { level: config.logLevel, redact: ['req.headers.cookie', 'req.headers.authorization'], serializers: { req: requestForLog } },
     genReqId: () => randomUUID(),
     requestIdHeader: false,
     // X-Forwarded-* count only from these peers; anyone else who sends them changes nothing.

@@ -24,3 +24,18 @@ export function addressMatcher(list: string): (address: string) => boolean {
     return family !== 0 && blocks.check(plain, family === 4 ? 'ipv4' : 'ipv6')
   }
 }
+
+/** The address cut to its network: /24 for IPv4, /48 for IPv6 (an IPv4-mapped IPv6 address counts as IPv4). */
+export function anonymiseIp(address: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)
+  const ip = mapped ? mapped[1] : address
+  if (isIP(ip) === 4) return `${ip.split('.').slice(0, 3).join('.')}.0/24`
+  if (isIP(ip) === 6) {
+    const [head, tail = ''] = ip.split('::')
+    const left = head ? head.split(':') : []
+    const right = tail ? tail.split(':') : []
+    const groups = ip.includes('::') ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right] : left
+    return `${groups.slice(0, 3).map((g) => parseInt(g || '0', 16).toString(16)).join(':')}::/48`
+  }
+  return 'unknown'
+}

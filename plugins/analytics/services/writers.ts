@@ -3,7 +3,7 @@ import type { MikroORM } from '@mikro-orm/core'
 import type { PluginContext } from '../../../core/api.js'
 import { AnalyticsEvent } from '../entities/event.entity.js'
 import { AnalyticsRequest } from '../entities/request.entity.js'
-import { BatchWriter, timeOrderedId } from '../../../core/api.js'
+import { BatchWriter, loggablePath, timeOrderedId } from '../../../core/api.js'
 
 type Dialect = PluginContext['settings']['dialect']
 
@@ -45,7 +45,7 @@ const UNLOGGED = /^\/(healthz|readyz|metrics)(\/|$)|^\/(static|b|s)\//
 
 export const loggedPath = (request: FastifyRequest): string | null => {
   if (request.routeOptions.config.operational || !request.tenant) return null
-  const path = request.url.split('?')[0].split('#')[0]
+  const path = loggablePath(request)
   return UNLOGGED.test(path) ? null : path.slice(0, 500)
 }
 

@@ -1,20 +1,7 @@
 import { createHmac, createSecretKey, type KeyObject } from 'node:crypto'
-import { isIP } from 'node:net'
 
-/** The address cut to its network: /24 for IPv4, /48 for IPv6 (an IPv4-mapped IPv6 address counts as IPv4). */
-export function anonymiseIp(address: string): string {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)
-  const ip = mapped ? mapped[1] : address
-  if (isIP(ip) === 4) return `${ip.split('.').slice(0, 3).join('.')}.0/24`
-  if (isIP(ip) === 6) {
-    const [head, tail = ''] = ip.split('::')
-    const left = head ? head.split(':') : []
-    const right = tail ? tail.split(':') : []
-    const groups = ip.includes('::') ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right] : left
-    return `${groups.slice(0, 3).map((g) => parseInt(g || '0', 16).toString(16)).join(':')}::/48`
-  }
-  return 'unknown'
-}
+/** The address cut to its network (core's rule, shared with the server's own log lines). */
+export { anonymiseIp } from '../../../core/api.js'
 
 /** Link unfurlers, crawlers and scripts: recorded as bots and left out of unique counts. */
 const BOTS =

@@ -18,8 +18,12 @@ t.test('the request log keeps pages anonymised, with the member, and skips probe
   await app.inject({ url: '/login?next=/secret-query', headers, remoteAddress: '198.51.100.23' })
   for (const url of ['/healthz', '/readyz', '/metrics', '/static/core/style.css', '/b/whatever.gif', '/s/abcdefgh']) await app.inject({ url, headers })
   await member.get('/feed?page=2')
+  const secret = 'b4Vq9kSecretTokenOfTheMagicLink0123456789'
+  await app.inject({ url: `/login/link/${secret}`, headers })
   const rows = (await stored.requests(app)).slice(before)
-  t.equal(rows.length, 2, `only the two pages: ${rows.map((row) => row.path).join(', ')}`)
+  t.equal(rows.length, 3, `only the three pages: ${rows.map((row) => row.path).join(', ')}`)
+  t.equal(rows[2].path, '/login/link/:token', 'a page whose path is a secret is kept as its route, not its link')
+  t.notOk(JSON.stringify(rows).includes(secret), 'no sign-in link in the log')
   t.match(rows[0], { tenantId, path: '/login', referrerHost: 'www.google.com', agentClass: 'mobile', ipNet: '198.51.100.0/24', memberId: null })
   t.equal(rows[1].path, '/feed', 'no query string')
   t.ok(rows[1].memberId, 'the signed-in member')

@@ -14,14 +14,20 @@ export interface CachedLink {
 const LINK_FIELDS = ['id', 'tenantId', 'postId', 'memberId', 'network', 'target'] as const satisfies readonly (keyof CachedLink)[]
 const LINKS_MAX = 50_000
 const HOSTS_MS = 60_000
+/**
+ * How long a link read once is served from memory. Links do not change, but an erased member's
+ * links are re-owned and a deleted post's links go: this instance forgets them at once
+ * (`forgetLinks`), every other instance within this time.
+ */
+const LINK_MS = 60_000
 
 /**
- * What a redirect needs, kept in memory: links never change once made, so a link read once is served
- * from here; the hosts an instance's links answer on are re-read every minute. Requests that miss at
- * the same moment (a link that goes viral before anyone opened it) share one query.
+ * What a redirect needs, kept in memory: a link read once is served from here for a minute, and the
+ * hosts an instance's links answer on are re-read every minute too. Requests that miss at the same
+ * moment (a link that goes viral before anyone opened it) share one query.
  */
 export class RedirectDirectory {
-  private readonly links = new Map<string, CachedLink>()
+  private readonly links = new Map<string, { link: CachedLink; until: number }>()
   private readonly loading = new Map<string, Promise<CachedLink | undefined>>()
   private readonly hosts = new Map<string, { hosts: Promise<Set<string>>; until: number }>()
 
@@ -40,7 +46,7 @@ export class RedirectDirectory {
 
   async link(code: string): Promise<CachedLink | undefined> {
     const hit = this.links.get(code)
-    if (hit) return hit
+    if (hit && hit.until > Date.now()) return hit.link
     let loading = this.loading.get(code)
     if (!loading) {
       loading = this.load(code).finally(() => this.loading.delete(code))
@@ -72,9 +78,12 @@ export class RedirectDirectory {
 
   private async load(code: string): Promise<CachedLink | undefined> {
     const [link] = await this.orm.em.getConnection().execute<CachedLink[]>(this.linkByCode, [code])
-    if (!link) return undefined
-    if (this.links.size >= LINKS_MAX) this.links.delete(this.links.keys().next().value!)
-    this.links.set(code, link)
+    if (!link) {
+      this.links.delete(code)
+      return undefined
+    }
+    if (!this.links.has(code) && this.links.size >= LINKS_MAX) this.links.delete(this.links.keys().next().value!)
+    this.links.set(code, { link, until: Date.now() + LINK_MS })
     return link
   }
 

@@ -105,3 +105,27 @@ t.test("a click with a member's session cookie leaves the session alone: not rea
   t.same(statements.filter((sql) => /kaiku_session/.test(sql)), [], 'the session store is not touched')
   t.equal((await member.get('/feed')).statusCode, 200, 'and the member is still signed in')
 })
+
+t.test('a link read once is served from memory for a minute: a change made by another instance counts after that', async (t) => {
+  const app = await buildSharing(t)
+  const { member, postId } = await acmeWithPost(app)
+  await share(member, postId, 'linkedin', { text: 'hi' })
+  const [link] = await rows.links(app)
+  const open = () => app.inject({ url: `/s/${link.code}`, headers: { host: 'acme.localhost' } })
+  t.equal((await open()).statusCode, 302)
+  // What an erasure on another instance does: the link changes owner, and this instance is not told.
+  const heir = '00000000-0000-4000-8000-000000000001'
+  await app.kaiku.orm.em.fork().getConnection().execute('update sharing_link set member_id = ? where id = ?', [heir, link.id])
+  t.equal((await open()).statusCode, 302)
+  const now = Date.now
+  t.teardown(() => {
+    Date.now = now
+  })
+  Date.now = () => now() + 61_000
+  t.equal((await open()).statusCode, 302)
+  t.same((await rows.clicks(app)).map((click) => click.memberId), [link.memberId, link.memberId, heir], 'the old owner until the cached link expired, the new one after')
+  await app.kaiku.orm.em.fork().getConnection().execute('delete from sharing_click')
+  await app.kaiku.orm.em.fork().getConnection().execute('delete from sharing_link where id = ?', [link.id])
+  Date.now = () => now() + 122_000
+  t.equal((await open()).statusCode, 404, 'a link deleted elsewhere stops answering once its minute is over')
+})

@@ -1,4 +1,7 @@
 import type { FastifyInstance } from 'fastify'
+import { toLocalInput } from '../../../core/api.js'
+import { JobRecord } from '../../../core/jobs/job.entity.js'
+import type { App } from '../auth/helpers.js'
 import { Connection, DirectPost } from '../../../plugins/sharing/entities/connections.entity.js'
 import type { TestLike } from '../../helper.js'
 import type { Browser } from '../feeds/helpers.js'
@@ -71,4 +74,27 @@ export async function composeFields(browser: Browser, postId: string, network: s
 export const directRows = {
   connections: (app: FastifyInstance) => app.kaiku.orm.em.fork().find(Connection, {}, { filters: false, orderBy: { connectedAt: 'asc' } }),
   posts: (app: FastifyInstance) => app.kaiku.orm.em.fork().find(DirectPost, {}, { filters: false, orderBy: { createdAt: 'asc' } })
+}
+
+/** The job that posts a scheduled share. */
+export const SCHEDULED_JOB = 'sharing.post-scheduled'
+
+/** `at` as the share form's date-time field shows it, in the instance's time zone. */
+export async function localInput(app: App, at: Date) {
+  const tenant = await app.tenancy.bySlug(app.kaiku.orm.em.fork(), 'acme')
+  return toLocalInput(at, tenant!.timeZone)
+}
+
+/** Schedules a share of `postId` to the member's Mastodon account through the share form. */
+export async function schedule(app: App, browser: Browser, postId: string, text: string, at = new Date(Date.now() + 3 * 3_600_000)) {
+  const { submission } = await composeFields(browser, postId, 'mastodon')
+  return send(browser, `/posts/${postId}/share/mastodon`, `/posts/${postId}/share/mastodon`, { text, action: 'schedule', at: await localInput(app, at), submission: submission! })
+}
+
+export const jobs = (app: App) => app.kaiku.orm.em.fork().find(JobRecord, { name: SCHEDULED_JOB }, { orderBy: { createdAt: 'asc' } })
+
+/** Makes the scheduled posts' jobs due now and runs what is due. */
+export async function runDue(app: App) {
+  await app.kaiku.orm.em.fork().nativeUpdate(JobRecord, { name: SCHEDULED_JOB, status: 'queued' }, { runAt: new Date(Date.now() - 1000) })
+  await app.kaiku.jobs.worker.runDue()
 }

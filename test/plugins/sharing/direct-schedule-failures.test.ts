@@ -1,31 +1,9 @@
 import t from 'tap'
-import { toLocalInput } from '../../../core/api.js'
 import { JobRecord } from '../../../core/jobs/job.entity.js'
 import { DirectPost } from '../../../plugins/sharing/entities/connections.entity.js'
-import type { App } from '../auth/helpers.js'
-import { send, type Browser } from '../feeds/helpers.js'
-import { composeFields, connect, directRows, directSetup } from './direct-helpers.js'
+import { send } from '../feeds/helpers.js'
+import { connect, directRows, directSetup, jobs, runDue, schedule, SCHEDULED_JOB } from './direct-helpers.js'
 import { rows } from './helpers.js'
-
-const JOB = 'sharing.post-scheduled'
-
-async function localInput(app: App, at: Date) {
-  const tenant = await app.tenancy.bySlug(app.kaiku.orm.em.fork(), 'acme')
-  return toLocalInput(at, tenant!.timeZone)
-}
-
-async function schedule(app: App, browser: Browser, postId: string, text: string, at = new Date(Date.now() + 3 * 3_600_000)) {
-  const { submission } = await composeFields(browser, postId, 'mastodon')
-  return send(browser, `/posts/${postId}/share/mastodon`, `/posts/${postId}/share/mastodon`, { text, action: 'schedule', at: await localInput(app, at), submission: submission! })
-}
-
-const jobs = (app: App) => app.kaiku.orm.em.fork().find(JobRecord, { name: JOB }, { orderBy: { createdAt: 'asc' } })
-
-/** Makes the scheduled posts' jobs due now and runs what is due. */
-async function runDue(app: App) {
-  await app.kaiku.orm.em.fork().nativeUpdate(JobRecord, { name: JOB, status: 'queued' }, { runAt: new Date(Date.now() - 1000) })
-  await app.kaiku.jobs.worker.runDue()
-}
 
 t.test('a server that fails for a while is tried again with the same Idempotency-Key; a worker that stopped mid-post does not post twice', async (t) => {
   const { app, member, postId, mastodon } = await directSetup(t)
@@ -52,7 +30,7 @@ t.test('a server that fails for a while is tried again with the same Idempotency
   t.equal(crashed.status, 'posted')
   const em = app.kaiku.orm.em.fork()
   await em.nativeUpdate(DirectPost, { id: crashed.id }, { status: 'posting', shareId: null }, { filters: false })
-  await em.nativeUpdate(JobRecord, { name: JOB, payload: { $like: `%${crashed.id}%` } }, { status: 'queued', runAt: new Date(Date.now() - 1000) })
+  await em.nativeUpdate(JobRecord, { name: SCHEDULED_JOB, payload: { $like: `%${crashed.id}%` } }, { status: 'queued', runAt: new Date(Date.now() - 1000) })
   const sharesBefore = (await rows.shares(app)).length
   await app.kaiku.jobs.worker.runDue()
   t.equal(mastodon.statuses.length, 2, 'Mastodon recognised the repeated key: no second status')

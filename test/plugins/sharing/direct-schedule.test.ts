@@ -1,30 +1,8 @@
 import t from 'tap'
-import { toLocalInput } from '../../../core/api.js'
 import { JobRecord } from '../../../core/jobs/job.entity.js'
-import type { App } from '../auth/helpers.js'
-import { send, type Browser } from '../feeds/helpers.js'
-import { composeFields, connect, directRows, directSetup } from './direct-helpers.js'
+import { send } from '../feeds/helpers.js'
+import { composeFields, connect, directRows, directSetup, jobs, runDue, schedule, SCHEDULED_JOB } from './direct-helpers.js'
 import { rows } from './helpers.js'
-
-const JOB = 'sharing.post-scheduled'
-
-async function localInput(app: App, at: Date) {
-  const tenant = await app.tenancy.bySlug(app.kaiku.orm.em.fork(), 'acme')
-  return toLocalInput(at, tenant!.timeZone)
-}
-
-async function schedule(app: App, browser: Browser, postId: string, text: string, at = new Date(Date.now() + 3 * 3_600_000)) {
-  const { submission } = await composeFields(browser, postId, 'mastodon')
-  return send(browser, `/posts/${postId}/share/mastodon`, `/posts/${postId}/share/mastodon`, { text, action: 'schedule', at: await localInput(app, at), submission: submission! })
-}
-
-const jobs = (app: App) => app.kaiku.orm.em.fork().find(JobRecord, { name: JOB }, { orderBy: { createdAt: 'asc' } })
-
-/** Makes the scheduled posts' jobs due now and runs what is due. */
-async function runDue(app: App) {
-  await app.kaiku.orm.em.fork().nativeUpdate(JobRecord, { name: JOB, status: 'queued' }, { runAt: new Date(Date.now() - 1000) })
-  await app.kaiku.jobs.worker.runDue()
-}
 
 t.test('a scheduled share is posted by a job at its time, once, and recorded as a share then', async (t) => {
   const { app, member, postId, mastodon } = await directSetup(t)
@@ -63,7 +41,7 @@ t.test('a scheduled share is posted by a job at its time, once, and recorded as 
   t.match((await member.get('/me/connections')).body, /badge--done">Posted</)
 
   // The same job run again (a duplicate delivery) finds nothing to do.
-  await app.kaiku.orm.em.fork().nativeUpdate(JobRecord, { name: JOB }, { status: 'queued', runAt: new Date(Date.now() - 1000) })
+  await app.kaiku.orm.em.fork().nativeUpdate(JobRecord, { name: SCHEDULED_JOB }, { status: 'queued', runAt: new Date(Date.now() - 1000) })
   await app.kaiku.jobs.worker.runDue()
   t.equal(mastodon.of('POST', '/api/v1/statuses').length, 1, 'posted once')
   t.equal((await rows.shares(app)).length, 1)

@@ -47,8 +47,13 @@ export function weightOf(network: Network, text: string, url: string): number {
 /** A Mastodon server's host name as the member typed it (`mastodon.social`, `@me@mastodon.social`, a URL). */
 export function mastodonHost(input: string): string | null {
   let text = input.trim().toLowerCase()
-  const handle = /^@?[^@\s]+@([^@\s/]+)$/.exec(text)
-  if (handle) text = handle[1]
-  text = text.replace(/^https?:\/\//, '').replace(/\/.*$/, '')
+  if (/^https?:\/\//.test(text)) {
+    // A URL, a profile's included (`https://mastodon.social/@me`): its host.
+    text = text.replace(/^https?:\/\//, '').replace(/[/?#].*$/, '')
+  } else {
+    const handle = /^@?[^@\s/]+@([^@\s/]+)$/.exec(text)
+    if (handle) text = handle[1]
+    text = text.replace(/\/.*$/, '')
+  }
   return /^(?=.{4,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/.test(text) ? text : null
 }

@@ -1,5 +1,6 @@
 import t from 'tap'
 import { randomBytes } from 'node:crypto'
+import { mastodonHost } from '../../../plugins/sharing/lib/networks.js'
 import { isPublicAddress } from '../../../plugins/sharing/lib/outbound.js'
 import { createSealer } from '../../../plugins/sharing/lib/sealed.js'
 import { littleText } from '../../../plugins/sharing/providers/linkedin.js'
@@ -38,4 +39,22 @@ t.test('LinkedIn commentary: markup characters escaped, hashtags kept', async (t
 t.test('links a provider gives back are shown only when they are https', async (t) => {
   t.equal(httpsUrl('https://mastodon.example/@mia/1'), 'https://mastodon.example/@mia/1')
   for (const value of ['javascript:alert(1)', 'http://mastodon.example/@mia/1', 'data:text/html,x', 'not a url', 42, null]) t.equal(httpsUrl(value), null, String(value))
+})
+
+t.test('a Mastodon server as members type it: a host, a handle, a URL (a profile\'s too)', async (t) => {
+  const cases: [string, string | null][] = [
+    ['mastodon.social', 'mastodon.social'],
+    ['  Mastodon.Social ', 'mastodon.social'],
+    ['@me@mastodon.social', 'mastodon.social'],
+    ['me@fosstodon.org', 'fosstodon.org'],
+    ['https://mastodon.social', 'mastodon.social'],
+    ['https://mastodon.social/@me', 'mastodon.social'],
+    ['http://hachyderm.io/@someone/11223344?x=1', 'hachyderm.io'],
+    ['mastodon.social/@me', 'mastodon.social'],
+    ['me', null],
+    ['@me', null],
+    ['https://localhost/@me', null],
+    ['javascript:alert(1)', null]
+  ]
+  for (const [typed, host] of cases) t.equal(mastodonHost(typed), host, typed)
 })

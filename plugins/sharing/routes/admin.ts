@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { KaikuError, NotFoundError, Type, type FieldErrors, type PluginContext, type TypeBoxTypeProvider } from '../../../core/api.js'
+import { ConflictError, KaikuError, NotFoundError, Type, type FieldErrors, type PluginContext, type TypeBoxTypeProvider } from '../../../core/api.js'
 import { PostNetworks, SharingSettings } from '../entities/sharing.entity.js'
 import { isNetwork, NETWORKS, type Network } from '../lib/networks.js'
 import type { RedirectDirectory } from '../services/redirects.js'
@@ -57,7 +57,13 @@ export function adminRoutes(app: FastifyInstance, ctx: PluginContext, directory:
         if (taken) errors.shortDomain = 'sharing.admin.domainTaken'
       }
       if (Object.keys(errors).length) return page(reply, values, errors)
-      await saveSettings(request.em, tenantId, { networks: networks.filter(isNetwork), utmCampaign, shortDomain: shortDomain || null })
+      try {
+        await saveSettings(request.em, tenantId, { networks: networks.filter(isNetwork), utmCampaign, shortDomain: shortDomain || null })
+      } catch (error) {
+        // Another instance took the domain between the check above and the save.
+        if (error instanceof ConflictError) return page(reply, values, { shortDomain: 'sharing.admin.domainTaken' })
+        throw error
+      }
       directory.forgetHosts(tenantId)
       request.flash('success', ctx.t(request.locale, 'sharing.admin.saved'))
       return reply.redirect('/admin/networks', 303)

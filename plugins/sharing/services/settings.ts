@@ -1,4 +1,5 @@
-import type { EntityManager } from '@mikro-orm/core'
+import { UniqueConstraintViolationException, type EntityManager } from '@mikro-orm/core'
+import { ConflictError } from '../../../core/api.js'
 import { isNetwork, NETWORKS, type Network } from '../lib/networks.js'
 import { PostNetworks, SharingSettings, type SharingSettingsEntity } from '../entities/sharing.entity.js'
 
@@ -10,10 +11,20 @@ export async function settingsOf(em: EntityManager, tenantId: string): Promise<P
   return row ?? { networks: [...NETWORKS], utmCampaign: DEFAULT_CAMPAIGN, shortDomain: null }
 }
 
+/**
+ * Saves an instance's sharing settings. A short domain another instance took in the meantime (two
+ * admins saving at once, after both passed the form's check) throws a ConflictError; nothing is saved.
+ */
 export async function saveSettings(em: EntityManager, tenantId: string, values: { networks: Network[]; utmCampaign: string; shortDomain: string | null }): Promise<void> {
   const row = (await em.findOne(SharingSettings, { tenantId })) ?? em.create(SharingSettings, { tenantId, networks: [], utmCampaign: DEFAULT_CAMPAIGN, shortDomain: null, updatedAt: new Date() })
   Object.assign(row, values, { updatedAt: new Date() })
-  await em.flush()
+  try {
+    await em.flush()
+  } catch (error) {
+    if (!(error instanceof UniqueConstraintViolationException)) throw error
+    em.clear()
+    throw new ConflictError('short domain taken')
+  }
 }
 
 /** The networks members may use for a post: the instance's, narrowed by the post's own choice. */

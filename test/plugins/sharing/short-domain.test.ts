@@ -2,6 +2,7 @@ import { UniqueConstraintViolationException } from '@mikro-orm/core'
 import t from 'tap'
 import { SharingSettings } from '../../../plugins/sharing/entities/sharing.entity.js'
 import { NETWORKS } from '../../../plugins/sharing/lib/networks.js'
+import { saveSettings } from '../../../plugins/sharing/services/settings.js'
 import type { App } from '../auth/helpers.js'
 import { send, type Browser } from '../feeds/helpers.js'
 import { globexWithPost } from './globex.js'
@@ -68,6 +69,11 @@ t.test("a short domain belongs to one instance: another's codes are a 404 there,
     app.kaiku.orm.em.fork().nativeUpdate(SharingSettings, { tenantId: globex.tenantId }, { shortDomain: 'go.acme.com' }, { filters: false }),
     UniqueConstraintViolationException
   )
+  // The save of the one that lost the race (its form's check already passed) is a conflict, not a 500.
+  const loser = app.kaiku.orm.em.fork()
+  loser.setFilterParams('tenant', { tenantId: globex.tenantId })
+  await t.rejects(saveSettings(loser, globex.tenantId, { networks: [...NETWORKS], utmCampaign: 'late', shortDomain: 'go.acme.com' }), { code: 'CONFLICT', statusCode: 409 })
+  t.match(await settings(), { shortDomain: 'go.globex.com', utmCampaign: 'employee_advocacy' }, 'nothing of the losing save was kept')
 
   // Once A lets the domain go, B may take it, and A's codes stop answering there at once.
   t.equal((await setShortDomain(acme.owner, 'links.acme.com')).statusCode, 303)

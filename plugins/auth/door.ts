@@ -1,4 +1,4 @@
-import type { EntityManager } from '@mikro-orm/core'
+import { LockMode, type EntityManager } from '@mikro-orm/core'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { Member, type Role } from './entities/member.entity.js'
 import { requireMember, requireOperator } from './services/guards.js'
@@ -20,8 +20,12 @@ export interface AuthDoor {
   requireOperator(): (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>
   /** Members by id, of the instance `em` is scoped to (ids of other instances are simply missing). */
   members(em: EntityManager, ids: readonly string[]): Promise<Map<string, MemberCard>>
-  /** The active members with one of `roles` (all active members without roles). */
-  membersWithRole(em: EntityManager, roles?: readonly Role[]): Promise<MemberCard[]>
+  /**
+   * The active members with one of `roles` (all active members without roles). With `lock`, inside a
+   * transaction, their rows stay locked until it ends (PostgreSQL; SQLite has one writer at a time),
+   * so a rule such as "another owner remains" still holds when the transaction commits.
+   */
+  membersWithRole(em: EntityManager, roles?: readonly Role[], options?: { lock?: boolean }): Promise<MemberCard[]>
 }
 
 declare module 'fastify' {
@@ -34,7 +38,7 @@ type MemberRow = { id: string; name: string; email: string; role: Role }
 const cardOf = (member: MemberRow): MemberCard => ({ id: member.id, name: member.name, email: member.email, role: member.role, avatar: avatarOf(member) })
 const FIELDS = ['id', 'name', 'email', 'role'] as const
 
-export function authDoor(app: FastifyInstance): void {
+export function authDoor(app: FastifyInstance, dialect: string): void {
   app.decorate('auth', {
     requireMember,
     requireOperator,
@@ -44,8 +48,9 @@ export function authDoor(app: FastifyInstance): void {
       const rows = await em.find(Member, { id: { $in: unique } }, { fields: [...FIELDS] })
       return new Map(rows.map((row) => [row.id, cardOf(row)]))
     },
-    async membersWithRole(em, roles) {
-      const rows = await em.find(Member, roles ? { status: 'active', role: { $in: [...roles] } } : { status: 'active' }, { fields: [...FIELDS], orderBy: { name: 'asc' } })
+    async membersWithRole(em, roles, options = {}) {
+      const lockMode = options.lock && dialect === 'postgresql' ? LockMode.PESSIMISTIC_WRITE : undefined
+      const rows = await em.find(Member, roles ? { status: 'active', role: { $in: [...roles] } } : { status: 'active' }, { fields: [...FIELDS], orderBy: { name: 'asc' }, ...(lockMode ? { lockMode } : {}) })
       return rows.map(cardOf)
     }
   } satisfies AuthDoor)

@@ -134,7 +134,7 @@ export default definePlugin({
   ],
   async register(app, ctx) {
     const members = memberService((text) => app.tenancy.parseEmail(text))
-    authDoor(app)
+    authDoor(app, ctx.settings.dialect)
     identify(app, { baseHost: new URL(ctx.settings.publicUrl).hostname.toLowerCase(), maxDays: ctx.settings.sessionMaxDays })
     setupRoutes(app, ctx, members)
     loginRoutes(app, ctx)

@@ -118,7 +118,8 @@ export async function eraseMember(app: FastifyInstance, ctx: Ctx, em: EntityMana
   const parts = await em.transactional(async (tx) => {
     const card = await memberCard(app, tx, memberId)
     if (mode === 'erase' && card.role === 'owner') {
-      const owners = await app.auth.membersWithRole(tx, ['owner'])
+      // Locked until the erasure commits: two owners erasing themselves at once cannot both pass.
+      const owners = await app.auth.membersWithRole(tx, ['owner'], { lock: true })
       if (!owners.some((owner) => owner.id !== memberId)) throw new LastOwnerError()
     }
     const subject = { em: tx, tenantId, memberId, name: card.name, email: card.email, mode }

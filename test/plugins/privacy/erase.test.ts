@@ -4,6 +4,8 @@ import { send } from '../feeds/helpers.js'
 import { globexWithPost } from '../sharing/globex.js'
 import { rows } from '../sharing/helpers.js'
 import { acmeWithActivity, allPlugins, buildAll, memberId, selfErase } from './helpers.js'
+import { Member } from '../../../plugins/auth/entities/member.entity.js'
+import { eraseMember, LastOwnerError } from '../../../plugins/privacy/services/member-data.js'
 
 /** Every row of every table the ORM knows, as text per column: the walk skips no entity. */
 async function walk(app: Awaited<ReturnType<typeof buildAll>>, needles: string[]) {
@@ -100,4 +102,25 @@ t.test('an admin erases a member; the last owner cannot be erased; anonymising k
   // A confirmation link is bound to its member: Mia cannot use Olivia's.
   const stolen = await acme.member.get(path)
   t.equal(stolen.statusCode, 400)
+})
+
+t.test('two owners erased at the same moment: one erasure goes through, the other is refused as the last owner', async (t) => {
+  const app = await buildAll(t)
+  const acme = await acmeWithActivity(app)
+  const olivia = await memberId(app, 'olivia@acme.com')
+  const em = app.kaiku.orm.em.fork()
+  await em.nativeUpdate(Member, { id: acme.mia }, { role: 'owner' }, { filters: false })
+  const ctx = app.kaiku.contexts.get('privacy') as Parameters<typeof eraseMember>[1]
+  const erase = (id: string) => {
+    const scoped = app.kaiku.orm.em.fork()
+    scoped.setFilterParams('tenant', { tenantId: acme.tenantId })
+    return eraseMember(app, ctx, scoped, acme.tenantId, id, 'erase')
+  }
+  const outcomes = await Promise.allSettled([erase(olivia), erase(acme.mia)])
+  const refused = outcomes.filter((outcome) => outcome.status === 'rejected')
+  t.equal(outcomes.filter((outcome) => outcome.status === 'fulfilled').length, 1, 'one erasure went through')
+  t.equal(refused.length, 1, 'the other was refused')
+  t.ok(refused.every((outcome) => (outcome as PromiseRejectedResult).reason instanceof LastOwnerError), 'as the last owner')
+  const owners = await app.kaiku.orm.em.fork().find(Member, { tenantId: acme.tenantId, role: 'owner', status: 'active' }, { filters: false })
+  t.equal(owners.length, 1, 'the instance keeps an owner')
 })

@@ -15,12 +15,6 @@ export interface BatchWriterOptions<Row> {
   keep?: string
   /** The new row's id (default: a random UUID); e.g. time-ordered ids for rows that arrive in time order. */
   id?: (row: Row) => string
-  /**
-   * Milliseconds a batch keeps gathering rows before it is written (default 0: at once). For rows
-   * nobody waits for (beacon hits, the request log), a few milliseconds make batches of dozens of
-   * rows instead of a handful, and a statement's fixed cost is shared by all of them.
-   */
-  gatherMs?: number
 }
 
 /**
@@ -40,7 +34,6 @@ export class BatchWriter<Row extends Record<string, unknown>> {
   private running: Promise<void> | null = null
   private writing = 0
   private readonly statement: { sql: string; encode(rows: Row[]): string }
-  private readonly gatherMs: number
 
   constructor(
     private readonly orm: MikroORM,
@@ -49,8 +42,7 @@ export class BatchWriter<Row extends Record<string, unknown>> {
     fields: readonly (keyof Row & string)[],
     options: BatchWriterOptions<Row> = {}
   ) {
-    const { keep, id = () => randomUUID(), gatherMs = 0 } = options
-    this.gatherMs = gatherMs
+    const { keep, id = () => randomUUID() } = options
     const meta = orm.getMetadata().get(entity.meta.className)
     const columns = ['id', ...fields].map((name) => meta.properties[name].fieldNames[0])
     const dates = new Set(fields.filter((name) => meta.properties[name].type === 'datetime' || meta.properties[name].runtimeType === 'Date'))
@@ -98,7 +90,6 @@ export class BatchWriter<Row extends Record<string, unknown>> {
   private async drainLoop(): Promise<void> {
     try {
       while (this.pending.length > 0) {
-        if (this.gatherMs > 0 && this.pending.length < BATCH_MAX) await new Promise((resolve) => setTimeout(resolve, this.gatherMs))
         const batch = this.pending.splice(0, BATCH_MAX)
         this.writing = batch.length
         try {

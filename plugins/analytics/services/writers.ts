@@ -28,19 +28,16 @@ export interface RequestRow extends Record<string, unknown> {
   memberId: string | null
 }
 
-/** Nobody waits for these rows (the answer has gone): batches gather for a few milliseconds. */
-const GATHER_MS = 5
-
 /** Beacon hits of instances that switched beacons off are dropped by the INSERT itself. */
 const beaconsOn = (dialect: Dialect) =>
   `not exists (select 1 from analytics_settings s where s.tenant_id = r.tenant_id and s.beacons = ${dialect === 'postgresql' ? 'false' : '0'})`
 
 export function beaconWriter(orm: MikroORM, dialect: Dialect): BatchWriter<BeaconRow> {
-  return new BatchWriter<BeaconRow>(orm, dialect, AnalyticsEvent, ['tenantId', 'at', 'type', 'postId', 'memberId', 'network', 'subject'], { keep: beaconsOn(dialect), id: (row) => timeOrderedId(row.at), gatherMs: GATHER_MS })
+  return new BatchWriter<BeaconRow>(orm, dialect, AnalyticsEvent, ['tenantId', 'at', 'type', 'postId', 'memberId', 'network', 'subject'], { keep: beaconsOn(dialect), id: (row) => timeOrderedId(row.at) })
 }
 
 export function requestLogWriter(orm: MikroORM, dialect: Dialect): BatchWriter<RequestRow> {
-  return new BatchWriter<RequestRow>(orm, dialect, AnalyticsRequest, ['tenantId', 'at', 'path', 'referrerHost', 'agentClass', 'ipNet', 'memberId'], { id: (row) => timeOrderedId(row.at), gatherMs: GATHER_MS })
+  return new BatchWriter<RequestRow>(orm, dialect, AnalyticsRequest, ['tenantId', 'at', 'path', 'referrerHost', 'agentClass', 'ipNet', 'memberId'], { id: (row) => timeOrderedId(row.at) })
 }
 
 /** Paths never written to the request log: probes, metrics, static files, beacons, short links. */

@@ -1,8 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import t from 'tap'
-import type { SqlEntityManager } from '@mikro-orm/knex'
 import { beaconTokens } from '../../../plugins/analytics/lib/beacon-token.js'
-import { beaconWriter } from '../../../plugins/analytics/services/writers.js'
 import { TRANSPARENT_GIF } from '../../../plugins/analytics/routes/beacon.js'
 import { saveSettings } from '../../../plugins/analytics/services/settings.js'
 import { acme } from '../feeds/helpers.js'
@@ -93,23 +91,4 @@ t.test('beacon tokens: claims survive sealing; a verified token is remembered, a
   t.equal(beaconTokens(randomBytes(32)).open(token), null, 'another key: refused')
   for (let i = 0; i < 10_050; i++) tokens.open(tokens.seal({ ...claims, subject: `s${i}` }))
   t.same(tokens.open(token), claims, 'after more tokens than are remembered, the first is verified again')
-})
-
-t.test('beacon hits gather for a few milliseconds: hits handed in one by one are written by one insert', async (t) => {
-  const app = await buildAnalytics(t)
-  await acme(app)
-  const tenantId = await tenantIdOf(app, 'acme')
-  const inserts: number[] = []
-  ;(app.kaiku.orm.em as SqlEntityManager).getKnex().on('query', (query: { sql: string; bindings?: string[] }) => {
-    if (/^insert into [`"]?analytics_event\b/.test(query.sql)) inserts.push(JSON.parse(query.bindings![0]).length)
-  })
-  const writer = beaconWriter(app.kaiku.orm, app.kaiku.dialect)
-  const hits: Promise<void>[] = []
-  for (let i = 0; i < 10; i++) {
-    hits.push(writer.write({ tenantId, at: new Date(), type: 'page_view', postId: null, memberId: null, network: null, subject: `gathered-${i}` }))
-    await new Promise((resolve) => setImmediate(resolve))
-  }
-  await Promise.all(hits)
-  t.same(inserts, [10], 'one insert for hits that came in over several turns of the event loop')
-  t.equal((await stored.events(app)).filter((event) => event.subject?.startsWith('gathered-')).length, 10)
 })

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import type { FastifyInstance } from 'fastify'
 import { finishSeed, growDashboard, OWNER, seedDashboard, type Timings } from './dashboard-seed.js'
-import { benchDatabases, cleanupOnExit, finishRun, CONNECTIONS, emptyConfig, intSetting, kaikuEnv, measurer, prepare, runRounds, signIn, startBaseline, startKaiku, stopServer, withApp, type Cleanup, type Group } from './harness.js'
+import { benchDatabases, cleanupOnExit, finishRun, runSettings, CONNECTIONS, emptyConfig, intSetting, kaikuEnv, measurer, prepare, runRounds, signIn, startBaseline, startKaiku, stopServer, withApp, type Cleanup, type Group } from './harness.js'
 import { freePort, residentMiB, type Server } from './processes.js'
 import { median, summarise, table, type Comparison } from './report.js'
 
@@ -287,7 +287,7 @@ export async function dashboardBench(): Promise<void> {
         warnings,
         wrk,
         loadBefore,
-        settings: { ...settings, postgres: Boolean(settings.postgres), clicks: sizes, shares, repeat, plugins: plugins ?? 'every built-in plugin', connections: CONNECTIONS, threads: 1, pinning: cpu, signedInAs: OWNER.email, range: yearRange() }
+        settings: runSettings(settings, cpu, CONNECTIONS, { clicks: sizes, shares, repeat, plugins: plugins ?? 'every built-in plugin', signedInAs: OWNER.email, range: yearRange() })
       },
       { scans: SCANS, sizes: sizeResults, scaling, beacons }
     )

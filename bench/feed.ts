@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { OWNER, READER, seedFeed } from './feed-seed.js'
-import { benchDatabases, cleanupOnExit, finishRun, CONNECTIONS, emptyConfig, kaikuEnv, measurer, prepare, runRounds, signIn, startBaseline, startKaiku, stopServer, type Group, type Run } from './harness.js'
+import { benchDatabases, cleanupOnExit, finishRun, runSettings, CONNECTIONS, emptyConfig, kaikuEnv, measurer, prepare, runRounds, signIn, startBaseline, startKaiku, stopServer, type Group, type Run } from './harness.js'
 import { freePort, residentMiB, type Server } from './processes.js'
 import { median, summarise, table, type Comparison, type ComparisonSummary, type Measurement } from './report.js'
 
@@ -154,7 +154,7 @@ export async function feedBench(): Promise<void> {
         warnings,
         wrk,
         loadBefore,
-        settings: { ...settings, postgres: Boolean(settings.postgres), posts: counts, plugins, connections: CONNECTIONS, threads: 1, pinning: cpu, signedInAs: READER.email, instance: OWNER.slug }
+        settings: runSettings(settings, cpu, CONNECTIONS, { posts: counts, plugins, signedInAs: READER.email, instance: OWNER.slug })
       },
       { scaling, comparisons: summaries }
     )

@@ -94,6 +94,14 @@ export type Cleanup = ReturnType<typeof cleanupOnExit>
 /** What the results files say about the machine a run was made on. */
 export const machine = (wrk: string) => ({ cpu: cpus()[0]?.model, cores: availableParallelism(), node: process.version, wrk })
 
+/**
+ * What a results file says about how a run was made: the shared settings (the PostgreSQL URL only as
+ * yes or no), wrk's shape and the pinning, then the bench's own (`own`).
+ */
+export function runSettings(settings: Settings, cpu: ReturnType<typeof pinning>, connections: number, own: Record<string, unknown> = {}): Record<string, unknown> {
+  return { ...settings, postgres: Boolean(settings.postgres), connections, threads: 1, pinning: cpu, ...own }
+}
+
 /** A target checked at the end of a run. */
 export interface Verdict {
   what: string

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { benchDatabases, cleanupOnExit, finishRun, emptyConfig, intSetting, kaikuEnv, measurer, prepare, runRounds, startBaseline, startKaiku, stopServer, type Group, type Run } from './harness.js'
+import { benchDatabases, cleanupOnExit, finishRun, runSettings, emptyConfig, intSetting, kaikuEnv, measurer, prepare, runRounds, startBaseline, startKaiku, stopServer, type Group, type Run } from './harness.js'
 import { freePort, residentMiB, type Server } from './processes.js'
 import { countedBurst, settledRedirects, spreadScript } from './redirect-check.js'
 import { clickCounter, seedLinks } from './redirect-seed.js'
@@ -183,7 +183,7 @@ export async function redirectBench(): Promise<void> {
         warnings,
         wrk,
         loadBefore,
-        settings: { ...settings, postgres: Boolean(settings.postgres), links, plugins: plugins ?? 'every built-in plugin', connections: CONNECTIONS, threads: 1, pinning: cpu }
+        settings: runSettings(settings, cpu, CONNECTIONS, { links, plugins: plugins ?? 'every built-in plugin' })
       },
       { firstOpensPerSecond: firstOpens, clicks, comparisons: summaries }
     )

@@ -1,13 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs'
-import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os'
+import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createPostgresDatabase } from './databases.js'
 import { dashboardBench } from './dashboard.js'
 import { feedBench } from './feed.js'
 import { redirectBench } from './redirect.js'
-import { cleanupOnExit, CONNECTIONS, describeTree, emptyConfig, kaikuEnv, measurer, prepare, runRounds, startBaseline, startKaiku, stopServer, type Group } from './harness.js'
+import { cleanupOnExit, CONNECTIONS, emptyConfig, finishRun, runSettings, kaikuEnv, measurer, prepare, runRounds, startBaseline, startKaiku, stopServer, type Group } from './harness.js'
 import { freePort, residentMiB, type Server } from './processes.js'
-import { summarise, table, writeJson, type Comparison } from './report.js'
+import { summarise, table, type Comparison } from './report.js'
 import { wrkVersion } from './wrk.js'
 
 /**
@@ -109,19 +109,7 @@ async function main(): Promise<void> {
     const memory = Object.fromEntries([baseline, ...targets.map((t) => t.server)].map((s) => [s.name, residentMiB(s)]))
 
     process.stdout.write(`\n${table(summaries)}\n\n`)
-    process.stdout.write(`resident memory after the run (MiB): ${JSON.stringify(memory)}\n`)
-    for (const warning of warnings) process.stdout.write(`warning: ${warning}\n`)
-    writeJson(resultsFile, {
-      finishedAt: new Date().toISOString(),
-      tree: describeTree(),
-      machine: { cpu: cpus()[0]?.model, cores: availableParallelism(), node: process.version, wrk },
-      loadAverage: { before: loadBefore, after: loadavg() },
-      settings: { ...settings, postgres: settings.postgres ? true : false, connections: CONNECTIONS, threads: 1, pinning: cpu },
-      residentMiB: memory,
-      warnings,
-      comparisons: summaries
-    })
-    process.stdout.write(`bench: results written to ${resultsFile}\n`)
+    finishRun(resultsFile, { verdicts: [], digits: 2, memory, warnings, wrk, loadBefore, settings: runSettings(settings, cpu, CONNECTIONS) }, { comparisons: summaries })
   } finally {
     await cleanup.run()
   }

@@ -22,7 +22,14 @@ export class DatabaseSessionStore {
     private readonly log: FastifyBaseLogger,
     /** Sessions without an explicit expiry (no "remember me") end after this much idle time. */
     private readonly idleMs: number
-  ) {}
+  ) {
+    const meta = orm.getMetadata().get(SessionRecord.meta.className)
+    const column = (name: 'id' | 'data' | 'expiresAt') => meta.properties[name].fieldNames[0]
+    this.read = `select ${column('data')} as "data", ${column('expiresAt')} as "expiresAt" from ${meta.tableName} where ${column('id')} = ?`
+  }
+
+  /** The one query of `get`, built from the entity's metadata. */
+  private readonly read: string
 
   /** A store failure surfaces late (while the response is sent), so it must carry nothing internal. */
   private failed(callback: Callback<never>) {
@@ -66,7 +73,7 @@ export class DatabaseSessionStore {
   get(sessionId: string, callback: Callback<FastifySessionObject | null>): void {
     this.orm.em
       .getConnection()
-      .execute<{ data: string; expiresAt: Date | number | string }[]>(this.readQuery(), [sessionId])
+      .execute<{ data: string; expiresAt: Date | number | string }[]>(this.read, [sessionId])
       .then(async ([record]) => {
         if (!record) return callback(undefined, null)
         if (new Date(record.expiresAt).getTime() <= Date.now()) {
@@ -78,15 +85,7 @@ export class DatabaseSessionStore {
       .catch(this.failed(callback))
   }
 
-  private read: string | undefined
-  private readQuery(): string {
-    if (!this.read) {
-      const meta = this.orm.getMetadata().get(SessionRecord.meta.className)
-      const column = (name: 'id' | 'data' | 'expiresAt') => meta.properties[name].fieldNames[0]
-      this.read = `select ${column('data')} as "data", ${column('expiresAt')} as "expiresAt" from ${meta.tableName} where ${column('id')} = ?`
-    }
-    return this.read
-  }
+
 
   destroy(sessionId: string, callback: Callback): void {
     this.orm.em

@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { settings } from '../core/config/schema.js'
-import { repoRoot, testEnv, tsxLoader, type BuildOptions, type TestLike } from './helper.js'
+import { childEnv, repoRoot, testEnv, tsxLoader, type BuildOptions, type TestLike } from './helper.js'
 
 /** Child processes of Kaiku for tests that need a real server or worker. */
 export interface RunningServer {
@@ -35,8 +35,7 @@ function inheritedEnv(): Record<string, string> {
   const env: Record<string, string> = {}
   for (const [name, value] of Object.entries(process.env)) {
     if (value === undefined || kaikuNames.has(name) || name.startsWith('KAIKU_')) continue
-    // tap's coverage and process tracking: a child runs through tsx, not tap's loader, and its
-    // coverage would be merged against the wrong source maps.
+    // tap's coverage and process tracking (childEnv switches the child's coverage off).
     if (name === 'NODE_V8_COVERAGE' || name.startsWith('_TAPJS') || name.startsWith('TAP_') || name === 'NODE_OPTIONS') continue
     env[name] = value
   }
@@ -109,7 +108,7 @@ export async function startServer(
 export function spawnKaiku(t: TestLike, args: string[], env: Record<string, string>): { child: ChildProcess; output: () => string } {
   const child = spawn(process.execPath, ['--import', tsxLoader, ...args], {
     cwd: repoRoot,
-    env: { ...inheritedEnv(), ...env },
+    env: childEnv({ ...inheritedEnv(), ...env }),
     stdio: ['ignore', 'pipe', 'pipe']
   })
   let output = ''

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process'
 import { join } from 'node:path'
 import t from 'tap'
 import { runCli } from '../../core/cli.js'
-import { coreMigrations, repoRoot, testEnv } from '../helper.js'
+import { childEnv, coreMigrations, repoRoot, testEnv } from '../helper.js'
 
 async function cli(t: Parameters<typeof testEnv>[0], args: string[], extraEnv: Record<string, string> = {}) {
   const { env, dir } = await testEnv(t, { env: extraEnv })
@@ -54,7 +54,7 @@ t.test('the kaiku bin runs from a clone (npx kaiku)', async (t) => {
   const { env, dir } = await testEnv(t)
   const result = spawnSync(process.execPath, [join(repoRoot, 'bin', 'kaiku.mjs'), 'migrate', '--list'], {
     cwd: dir,
-    env: { PATH: process.env.PATH, ...env },
+    env: childEnv(env),
     encoding: 'utf8',
     timeout: 60_000
   })

@@ -6,7 +6,7 @@ import { configurationMarkdown, coreSettingRows, pluginSettingRows } from '../..
 import { ConfigError, loadConfig } from '../../../core/config/load.js'
 import { resolveSecret } from '../../../core/config/secret.js'
 import { builtInPlugins, discoverPlugins } from '../../../core/host/discover.js'
-import { repoRoot, tempDir, tsxLoader } from '../../helper.js'
+import { childEnv, repoRoot, tempDir, tsxLoader } from '../../helper.js'
 
 const problemsOf = (fn: () => unknown): string[] => {
   try {
@@ -69,7 +69,7 @@ t.test('a wrong value is one line naming the variable, the problem and what is e
 t.test('the server refuses to start on a wrong value, with a non-zero exit and one line', async (t) => {
   const result = spawnSync(process.execPath, ['--import', tsxLoader, join(repoRoot, 'core/server.ts')], {
     cwd: tempDir(t),
-    env: { PATH: process.env.PATH, PORT: 'abc' },
+    env: childEnv({ PORT: 'abc' }),
     encoding: 'utf8',
     timeout: 60_000
   })

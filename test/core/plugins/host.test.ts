@@ -5,7 +5,7 @@ import { Type } from '@sinclair/typebox'
 import { builtInPlugins, discoverPlugins, PluginError } from '../../../core/host/discover.js'
 import { orderPlugins, preparePlugins } from '../../../core/host/prepare.js'
 import type { PluginManifest } from '../../../core/host/manifest.js'
-import { fixturePlugin, repoRoot, tempDir, tsxLoader } from '../../helper.js'
+import { childEnv, fixturePlugin, repoRoot, tempDir, tsxLoader } from '../../helper.js'
 
 const plugin = (name: string, extra: Partial<PluginManifest> = {}): PluginManifest => ({ name, version: '1.0.0', api: '^1.0.0', ...extra })
 const discovered = (...manifests: PluginManifest[]) => manifests.map((manifest) => ({ spec: manifest.name, manifest }))
@@ -73,7 +73,7 @@ t.test('a real start with a broken plugin exits non-zero with one line naming it
   const start = (plugins: string) =>
     spawnSync(process.execPath, ['--import', tsxLoader, join(repoRoot, 'core/server.ts')], {
       cwd: tempDir(t),
-      env: { PATH: process.env.PATH, KAIKU_PLUGINS: plugins, PORT: '0' },
+      env: childEnv({ KAIKU_PLUGINS: plugins, PORT: '0' }),
       encoding: 'utf8',
       timeout: 60_000
     })
@@ -85,7 +85,7 @@ t.test('a real start with a broken plugin exits non-zero with one line naming it
   t.match(old.stderr.trim(), /^kaiku: plugin old-api: targets plugin API \^2\.0\.0, but this Kaiku provides 1\.2\.0/)
   const badConfig = spawnSync(process.execPath, ['--import', tsxLoader, join(repoRoot, 'core/server.ts')], {
     cwd: tempDir(t),
-    env: { PATH: process.env.PATH, KAIKU_PLUGINS: fixturePlugin(), KAIKU_FIXTURE_LIMIT: 'many', PORT: '0' },
+    env: childEnv({ KAIKU_PLUGINS: fixturePlugin(), KAIKU_FIXTURE_LIMIT: 'many', PORT: '0' }),
     encoding: 'utf8',
     timeout: 60_000
   })

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
 import { runCli } from '../../../core/cli.js'
-import { repoRoot } from '../../helper.js'
+import { childEnv, repoRoot } from '../../helper.js'
 
 function ownEnvironment(): Record<string, string> {
   const env: Record<string, string> = {}
@@ -37,7 +37,7 @@ t.test('kaiku plugin new writes a plugin folder whose own test passes at once', 
   // (coverage, process tracking) may leak in.
   const run = spawnSync(process.execPath, [join(repoRoot, 'node_modules', 'tap', 'dist', 'esm', 'run.mjs'), '--disable-coverage', '--jobs', '1', 'test'], {
     cwd: folder,
-    env: { ...ownEnvironment(), TAP_REPORTER: 'tap' },
+    env: childEnv({ ...ownEnvironment(), TAP_REPORTER: 'tap' }),
     encoding: 'utf8',
     timeout: 240_000
   })

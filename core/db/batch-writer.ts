@@ -15,6 +15,12 @@ export interface BatchWriterOptions<Row> {
   keep?: string
   /** The new row's id (default: a random UUID); e.g. time-ordered ids for rows that arrive in time order. */
   id?: (row: Row) => string
+  /**
+   * Columns the database computes as it stores the batch, by field: an SQL expression on the unpacked
+   * row (alias `r`, column names) that replaces the value handed in, such as a value read from another
+   * row at that moment instead of one a cache held.
+   */
+  computed?: Partial<Record<keyof Row & string, string>>
 }
 
 /**
@@ -43,20 +49,22 @@ export class BatchWriter<Row extends Record<string, unknown>> {
     options: BatchWriterOptions<Row> = {}
   ) {
     const { keep, id = () => randomUUID() } = options
+    const computed: Partial<Record<string, string>> = options.computed ?? {}
     const meta = orm.getMetadata().get(entity.meta.className)
     const columns = ['id', ...fields].map((name) => meta.properties[name].fieldNames[0])
+    const stored = ['id', ...fields].map((name, i) => (computed[name] ? `${computed[name]} as ${columns[i]}` : columns[i])).join(', ')
     const dates = new Set(fields.filter((name) => meta.properties[name].type === 'datetime' || meta.properties[name].runtimeType === 'Date'))
     const values = (row: Row): unknown[] => [id(row), ...fields.map((name) => (dates.has(name) ? (dialect === 'sqlite' ? (row[name] as Date).getTime() : (row[name] as Date).toISOString()) : row[name] ?? null))]
     const where = keep ? ` where ${keep}` : ''
     if (dialect === 'sqlite') {
       const unpacked = columns.map((column, i) => `value ->> ${i} as ${column}`).join(', ')
       this.statement = {
-        sql: `insert into ${meta.tableName} (${columns.join(', ')}) select ${columns.join(', ')} from (select ${unpacked} from json_each(?)) r${where}`,
+        sql: `insert into ${meta.tableName} (${columns.join(', ')}) select ${stored} from (select ${unpacked} from json_each(?)) r${where}`,
         encode: (rows) => JSON.stringify(rows.map(values))
       }
     } else {
       this.statement = {
-        sql: `insert into ${meta.tableName} (${columns.join(', ')}) select ${columns.join(', ')} from json_populate_recordset(null::${meta.tableName}, ?::json) r${where}`,
+        sql: `insert into ${meta.tableName} (${columns.join(', ')}) select ${stored} from json_populate_recordset(null::${meta.tableName}, ?::json) r${where}`,
         encode: (rows) =>
           JSON.stringify(
             rows.map((row) => {

@@ -69,6 +69,12 @@ export interface CookieDeclaration {
 export interface KaikuActions {
   /** The app has registered every plugin and is about to serve. */
   'app.ready': { plugins: string[] }
+  /**
+   * A member's erasure or anonymisation (`privacy.erase`) has committed. Plugins that write rows in the
+   * background (batches that were forming during the erasure) or keep them in memory clear what still
+   * names the member: what arrived after their `privacy.erase` handler ran.
+   */
+  'privacy.erased': { tenantId: string; memberId: string; mode: 'erase' | 'anonymise' }
 }
 
 export interface NavItem {
@@ -102,7 +108,8 @@ export const coreEvents: Record<string, Omit<EventDeclaration, 'owner'>> = {
   'privacy.export': { kind: 'filter', description: "A member's rows, per plugin and category, for their data export." },
   'privacy.erase': { kind: 'filter', description: "Erase or anonymise a member's data inside one transaction; each plugin reports what it changed." },
   'privacy.cookies': { kind: 'filter', description: 'The cookies plugins set, for the cookie notice and consent.' },
-  'app.ready': { kind: 'action', description: 'Every plugin is registered; the app is about to serve.' }
+  'app.ready': { kind: 'action', description: 'Every plugin is registered; the app is about to serve.' },
+  'privacy.erased': { kind: 'action', description: "A member's erasure has committed: clear what background writers and caches still hold of them." }
 }
 
 export class EventError extends Error {}

@@ -11,7 +11,7 @@ import { AnalyticsSettings } from './entities/settings.entity.js'
 import { beaconTokens } from './lib/beacon-token.js'
 import { isDay } from './lib/days.js'
 import messages from './messages/en.js'
-import { analyticsPersonalData, eraseAnalytics, exportAnalytics } from './privacy.js'
+import { analyticsPersonalData, eraseAnalytics, eraseLateRows, exportAnalytics } from './privacy.js'
 import { beaconHandler } from './routes/beacon.js'
 import { rebuild } from './services/rebuild.js'
 import { applyRetention, clickCutoff, eventCutoff } from './services/retention.js'
@@ -69,6 +69,10 @@ export default definePlugin({
     },
     actions: {
       'member.joined': ({ tenantId, memberId }, ctx) => recordAfter(ctx, { tenantId, type: 'member_joined', memberId }),
+      'privacy.erased': async (erased, ctx) => {
+        const late = await eraseLateRows(ctx.orm.em, erased, () => partsOf(ctx).door.drain())
+        if (late > 0) ctx.log.info({ rows: late }, 'rows written during an erasure cleared after it')
+      },
       'post.approved': async ({ tenantId, memberId, postId }, ctx) => {
         if (memberId) await recordAfter(ctx, { tenantId, type: 'suggestion_approved', memberId, postId })
       },

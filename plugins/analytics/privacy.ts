@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { EntityManager } from '@mikro-orm/core'
-import type { KaikuFilters, PersonalDataDeclaration, PrivacyErasePart, PrivacyExportPart } from '../../core/api.js'
+import type { KaikuActions, KaikuFilters, PersonalDataDeclaration, PrivacyErasePart, PrivacyExportPart } from '../../core/api.js'
 import { AnalyticsDaily } from './entities/daily.entity.js'
 import { AnalyticsEvent } from './entities/event.entity.js'
 import { AnalyticsMember } from './entities/member.entity.js'
@@ -62,13 +62,29 @@ export async function exportAnalytics(parts: PrivacyExportPart[], { em, memberId
  * lose the member, and the activation event's id, derived from the member, is replaced.
  */
 export async function eraseAnalytics(parts: PrivacyErasePart[], { em, memberId, mode }: KaikuFilters['privacy.erase']['context']): Promise<PrivacyErasePart[]> {
+  return [...parts, ...(await forgetMember(em, memberId, mode))]
+}
+
+/**
+ * After the erasure committed (`privacy.erased`): beacon hits and request-log rows of the member that
+ * were still in a batch while it ran are written by now (`drain`), with her id; they lose it like the
+ * rest. In a transaction of its own, on the member's instance.
+ */
+export async function eraseLateRows(em: EntityManager, { tenantId, memberId, mode }: KaikuActions['privacy.erased'], drain: () => Promise<void>): Promise<number> {
+  await drain()
+  const scoped = em.fork()
+  scoped.setFilterParams('tenant', { tenantId })
+  const parts = await scoped.transactional((tx) => forgetMember(tx, memberId, mode))
+  return parts.reduce((sum, part) => sum + part.affected, 0)
+}
+
+async function forgetMember(em: EntityManager, memberId: string, mode: 'erase' | 'anonymise'): Promise<PrivacyErasePart[]> {
   const daily = await anonymiseDaily(em, memberId)
   const activations = await em.find(AnalyticsEvent, { memberId, type: 'member_activated' }, { fields: ['id'] })
   for (const activation of activations) await em.nativeUpdate(AnalyticsEvent, { id: activation.id }, { id: randomUUID() })
   const events = await em.nativeUpdate(AnalyticsEvent, { memberId }, { memberId: null })
   const requests = await em.nativeUpdate(AnalyticsRequest, { memberId }, { memberId: null })
   const result = [
-    ...parts,
     { plugin: 'analytics', category: 'activity', affected: daily },
     { plugin: 'analytics', category: 'opens', affected: events },
     { plugin: 'analytics', category: 'requests', affected: requests }

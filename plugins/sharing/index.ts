@@ -8,13 +8,13 @@ import messages from './messages/en.js'
 import { adminRoutes } from './routes/admin.js'
 import { redirectHandler } from './routes/redirect.js'
 import { networkLabel, shareRoutes } from './routes/share.js'
-import { clickRecorder, SaltKeeper } from './services/clicks.js'
+import { clickRecorder, SaltKeeper, type ClickRecorder } from './services/clicks.js'
 import { RedirectDirectory } from './services/redirects.js'
 import { networksFor } from './services/settings.js'
-import { eraseSharing, exportSharing, sharingPersonalData } from './privacy.js'
+import { eraseLateClicks, eraseSharing, exportSharing, sharingPersonalData } from './privacy.js'
 
-/** Each app's redirect directory, so an erasure can drop the links it re-owned from the cache. */
-const directories = new WeakMap<object, RedirectDirectory>()
+/** Each app's redirect directory and click writer, so an erasure can clear what they hold of a member. */
+const parts = new WeakMap<object, { directory: RedirectDirectory; clicks: ClickRecorder }>()
 
 /**
  * Sharing: the networks an instance allows, the share flow from any post, per-member tracked short
@@ -43,10 +43,19 @@ export default definePlugin({
       },
       'post.cardLinks': (links) => [{ label: 'sharing.card.share', path: '/posts/:id/share' }, ...links],
       'privacy.export': exportSharing,
-      'privacy.erase': (parts, context, ctx) => eraseSharing(parts, context, (codes) => directories.get(ctx)?.forgetLinks(codes)),
+      'privacy.erase': (erased, context, ctx) => eraseSharing(erased, context, (codes) => parts.get(ctx)?.directory.forgetLinks(codes)),
       ...directPart.filters
     },
-    actions: directPart.actions
+    actions: {
+      ...directPart.actions,
+      'privacy.erased': async (erased, ctx) => {
+        const own = parts.get(ctx)
+        if (!own) return
+        own.directory.forgetMember(erased.memberId)
+        const late = await eraseLateClicks(ctx.orm.em, erased, () => own.clicks.drain())
+        if (late > 0) ctx.log.info({ clicks: late }, 'clicks stored during an erasure cleared after it')
+      }
+    }
   },
   jobs: {
     'sharing.forget-salts': {
@@ -63,7 +72,7 @@ export default definePlugin({
     const clicks = clickRecorder(ctx.orm, ctx.settings.dialect)
     const salts = new SaltKeeper(ctx.orm)
     const directory = new RedirectDirectory(ctx.orm, app, new URL(ctx.settings.publicUrl).hostname.toLowerCase())
-    directories.set(ctx, directory)
+    parts.set(ctx, { directory, clicks })
     // Requests wait for their click's batch, and closing waits for requests; this catches stragglers.
     app.addHook('onClose', async () => clicks.drain())
     ctx.http.direct('/s/', redirectHandler({ directory, clicks, salts, counted: ctx.metrics.counter('clicks_total', 'Clicks on tracked links, each stored before its redirect', ['network', 'bot']) }))

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
-import type { KaikuFilters, PersonalDataDeclaration, PrivacyErasePart, PrivacyExportPart } from '../../core/api.js'
+import type { EntityManager } from '@mikro-orm/core'
+import type { KaikuActions, KaikuFilters, PersonalDataDeclaration, PrivacyErasePart, PrivacyExportPart } from '../../core/api.js'
 import { Connection, DirectPost, OAuthState } from './entities/connections.entity.js'
 import { Click, Link, Share, SharingProfile } from './entities/sharing.entity.js'
 
@@ -80,4 +81,15 @@ export async function eraseSharing(parts: PrivacyErasePart[], { em, memberId, mo
     (await em.nativeDelete(OAuthState, { memberId })) +
     (await em.nativeDelete(Connection, { memberId }))
   return [...result, { plugin: 'sharing', category: 'connections', affected: connections }]
+}
+
+/**
+ * After the erasure committed (`privacy.erased`): clicks that were in a batch while it ran are stored
+ * by now (`drain`); those that still name the member lose her like the rest.
+ */
+export async function eraseLateClicks(em: EntityManager, { tenantId, memberId }: KaikuActions['privacy.erased'], drain: () => Promise<void>): Promise<number> {
+  await drain()
+  const scoped = em.fork()
+  scoped.setFilterParams('tenant', { tenantId })
+  return scoped.nativeUpdate(Click, { memberId }, { memberId: '' })
 }

@@ -112,7 +112,8 @@ export class LastOwnerError extends Error {}
 /**
  * Erases or anonymises a member's data everywhere, in one transaction: every plugin's handler of
  * `privacy.erase`, then core's tables and the privacy plugin's own. The last active owner of an
- * instance cannot be erased (they must hand ownership over first). Sessions end after the commit.
+ * instance cannot be erased (they must hand ownership over first). Sessions end after the commit,
+ * and `privacy.erased` tells the plugins to clear what their background writers stored meanwhile.
  */
 export async function eraseMember(app: FastifyInstance, ctx: Ctx, em: EntityManager, tenantId: string, memberId: string, mode: 'erase' | 'anonymise'): Promise<PrivacyErasePart[]> {
   const parts = await em.transactional(async (tx) => {
@@ -124,6 +125,7 @@ export async function eraseMember(app: FastifyInstance, ctx: Ctx, em: EntityMana
     }
     const subject = { em: tx, tenantId, memberId, name: card.name, email: card.email, mode }
     const changed = await ctx.events.filter('privacy.erase', [], subject)
+    ctx.events.emit('privacy.erased', { tenantId, memberId, mode }, { em: tx })
     return eraseCoreAndPrivacy(changed, subject)
   })
   if (mode === 'erase') await ctx.sessions.revoke(`member:${memberId}`)

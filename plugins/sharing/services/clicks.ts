@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import type { EntityManager, MikroORM } from '@mikro-orm/core'
 import type { SqlEntityManager } from '@mikro-orm/knex'
 import { BatchWriter, timeOrderedId, type PluginContext } from '../../../core/api.js'
-import { Click, VisitorSalt } from '../entities/sharing.entity.js'
+import { Click, Link, VisitorSalt } from '../entities/sharing.entity.js'
 
 export type ClickRow = {
   tenantId: string
@@ -33,7 +33,15 @@ const FIELDS = ['tenantId', 'linkId', 'postId', 'memberId', 'network', 'at', 'ip
  */
 export type ClickRecorder = BatchWriter<ClickRow>
 
-export const clickRecorder = (orm: MikroORM, dialect: Dialect): ClickRecorder => new BatchWriter<ClickRow>(orm, dialect, Click, FIELDS, { id: (row) => timeOrderedId(row.at) })
+export function clickRecorder(orm: MikroORM, dialect: Dialect): ClickRecorder {
+  const link = orm.getMetadata().get(Link.meta.className)
+  const click = orm.getMetadata().get(Click.meta.className)
+  const column = (meta: typeof link, name: string) => meta.properties[name].fieldNames[0]
+  // The member a click counts for is the link's owner when the click is stored, not when the link
+  // was cached: a member erased meanwhile (her links re-owned) never gets a click again.
+  const owner = `coalesce((select l.${column(link, 'memberId')} from ${link.tableName} l where l.${column(link, 'id')} = r.${column(click, 'linkId')}), r.${column(click, 'memberId')})`
+  return new BatchWriter<ClickRow>(orm, dialect, Click, FIELDS, { id: (row) => timeOrderedId(row.at), computed: { memberId: owner } })
+}
 
 /**
  * Today's salt for visitor keys (UTC day). The first instance to need it makes it; every instance

@@ -72,6 +72,14 @@ export class RedirectDirectory {
     for (const code of codes) this.links.delete(code)
   }
 
+  /**
+   * Every cached link of a member, after her erasure committed: a click between `forgetLinks` (inside
+   * the erasure's transaction) and the commit may have read and cached her link as it was.
+   */
+  forgetMember(memberId: string): void {
+    for (const [code, { link }] of this.links) if (link.memberId === memberId) this.links.delete(code)
+  }
+
   forgetHosts(tenantId: string): void {
     this.hosts.delete(tenantId)
   }

@@ -124,3 +124,38 @@ t.test('two owners erased at the same moment: one erasure goes through, the othe
   const owners = await app.kaiku.orm.em.fork().find(Member, { tenantId: acme.tenantId, role: 'owner', status: 'active' }, { filters: false })
   t.equal(owners.length, 1, 'the instance keeps an owner')
 })
+
+t.test('what reaches the background writers while an erasure runs is cleared once it commits', async (t) => {
+  const app = await buildAll(t)
+  const acme = await acmeWithActivity(app)
+  const ctx = app.kaiku.contexts.get('privacy') as Parameters<typeof eraseMember>[1]
+  const inFlight: Promise<unknown>[] = []
+  // Runs inside the erasure's transaction, after every plugin's own handler: an old mail of hers is
+  // opened, her browser loads a page and someone follows her link, all at that moment. Their rows
+  // join batches that are stored after the plugins cleared her rows (SQLite: after the commit, since
+  // the transaction holds the connection; PostgreSQL: at once, beside it).
+  app.kaiku.bus.onFilter(
+    'privacy.erase',
+    async (parts) => {
+      inFlight.push(app.inject({ url: app.analytics.beaconUrl({ tenantId: acme.tenantId, kind: 'email_open', subject: 'digest:old', memberId: acme.mia }) }))
+      inFlight.push(acme.member.get('/feed'))
+      inFlight.push(app.inject({ url: `/s/${acme.link.code}`, headers: { host: 'acme.localhost' } }))
+      await Promise.race([Promise.all(inFlight), new Promise((resolve) => setTimeout(resolve, 300))])
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      return parts
+    },
+    'test'
+  )
+  const scoped = app.kaiku.orm.em.fork()
+  scoped.setFilterParams('tenant', { tenantId: acme.tenantId })
+  await eraseMember(app, ctx, scoped, acme.tenantId, acme.mia, 'erase')
+  const answers = (await Promise.all(inFlight)) as { statusCode: number }[]
+  t.equal(answers[0].statusCode, 200, 'the beacon answers its GIF')
+  t.equal(answers[2].statusCode, 302, 'her link still leads to the post')
+  await app.kaiku.bus.idle()
+
+  const { found } = await walk(app, [acme.mia])
+  t.same(found, [], 'her id is nowhere, not even in rows stored after the erasure')
+  const [beacon] = await app.kaiku.orm.em.fork().getConnection().execute("select member_id from analytics_event where subject = 'digest:old'")
+  t.ok(beacon, 'the open is still counted')
+})

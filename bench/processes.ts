@@ -57,7 +57,9 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /** Starts a Node server as a child process and waits until its ready path answers 200. */
 export async function startServer(options: ServerOptions): Promise<Server> {
-  const node = [process.execPath, '--import', 'tsx', ...options.args]
+  // BENCH_PROFILE=<folder>: every server writes a CPU profile there when it exits (for Chrome DevTools).
+  const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROFILE] : []
+  const node = [process.execPath, ...profile, '--import', 'tsx', ...options.args]
   const [command, argv] = options.cpu === undefined ? [node[0], node.slice(1)] : ['taskset', ['-c', options.cpu, ...node]]
   const child = track(spawn(command, argv, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'ignore', 'pipe'] }))
   let stderr = ''

@@ -21,6 +21,8 @@ export interface BatchWriterOptions<Row> {
    * row at that moment instead of one a cache held.
    */
   computed?: Partial<Record<keyof Row & string, string>>
+  /** Told once per failed batch of the rows handed in with `add` (nobody waits for those). */
+  failed?: (error: unknown, rows: number) => void
 }
 
 /**
@@ -36,10 +38,12 @@ export interface BatchWriterOptions<Row> {
  * into rows of the table's own type, converting every column in one built-in function.
  */
 export class BatchWriter<Row extends Record<string, unknown>> {
-  private pending: { row: Row; done: (error?: unknown) => void }[] = []
+  /** Rows to store; `done` is set for rows handed in with `write`, whose caller waits. */
+  private pending: { row: Row; done?: (error?: unknown) => void }[] = []
   private running: Promise<void> | null = null
   private writing = 0
   private readonly statement: { sql: string; encode(rows: Row[]): string }
+  private readonly failed: BatchWriterOptions<Row>['failed']
 
   constructor(
     private readonly orm: MikroORM,
@@ -49,6 +53,7 @@ export class BatchWriter<Row extends Record<string, unknown>> {
     options: BatchWriterOptions<Row> = {}
   ) {
     const { keep, id = () => randomUUID() } = options
+    this.failed = options.failed
     const computed: Partial<Record<string, string>> = options.computed ?? {}
     const meta = orm.getMetadata().get(entity.meta.className)
     const columns = ['id', ...fields].map((name) => meta.properties[name].fieldNames[0])
@@ -85,6 +90,15 @@ export class BatchWriter<Row extends Record<string, unknown>> {
     })
   }
 
+  /**
+   * Hands a row in without waiting for it (no promise per row): for rows whose request does not
+   * wait, like a beacon hit or a request-log row. A failed batch is told to `options.failed`.
+   */
+  add(row: Row): void {
+    this.pending.push({ row })
+    this.running ??= this.drainLoop()
+  }
+
   /** Rows handed in and not yet stored (being formed or being written). */
   get backlog(): number {
     return this.pending.length + this.writing
@@ -102,9 +116,14 @@ export class BatchWriter<Row extends Record<string, unknown>> {
         this.writing = batch.length
         try {
           await (this.orm.em as SqlEntityManager).getKnex().raw(this.statement.sql, [this.statement.encode(batch.map((entry) => entry.row))])
-          for (const entry of batch) entry.done()
+          for (const entry of batch) entry.done?.()
         } catch (error) {
-          for (const entry of batch) entry.done(error)
+          let unheard = 0
+          for (const entry of batch) {
+            if (entry.done) entry.done(error)
+            else unheard += 1
+          }
+          if (unheard > 0) this.failed?.(error, unheard)
         } finally {
           this.writing = 0
         }

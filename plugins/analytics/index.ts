@@ -144,12 +144,12 @@ export default definePlugin({
   ],
   async register(app, ctx) {
     const tokens = beaconTokens(ctx.keys.derive('analytics-beacon'))
-    const beacons = beaconWriter(ctx.orm, ctx.settings.dialect)
-    const requests = requestLogWriter(ctx.orm, ctx.settings.dialect)
+    const beacons = beaconWriter(ctx.orm, ctx.settings.dialect, ctx.log)
+    const requests = requestLogWriter(ctx.orm, ctx.settings.dialect, ctx.log)
     const door = analyticsDoor(app, ctx, tokens, [() => beacons.drain(), () => requests.drain()])
     registered.set(ctx, { app, door })
     app.addHook('onClose', async () => door.drain())
-    ctx.http.direct('/b/', beaconHandler({ tokens, write: (row) => beacons.write(row), backlog: () => beacons.backlog }))
+    ctx.http.direct('/b/', beaconHandler({ tokens, writer: beacons }))
     logRequests(app, requests)
     await registerUi(app, ctx)
   }

@@ -1,7 +1,8 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import type { DirectAnswer, DirectHandler } from '../../../core/api.js'
 import type { beaconTokens } from '../lib/beacon-token.js'
-import type { BeaconWrite } from '../services/writers.js'
+import type { BatchWriter } from '../../../core/api.js'
+import type { BeaconRow } from '../services/writers.js'
 
 /** A transparent 1×1 GIF (43 bytes): the one answer of every beacon request, whatever happened. */
 export const TRANSPARENT_GIF = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7', 'base64')
@@ -24,20 +25,27 @@ export const BEACON_BACKLOG = 5000
  * tenant lookup, session, cookie, ORM context or request-log row. Whether the instance has beacons
  * switched off is decided by the INSERT itself (services/writers.ts), so a hit costs no read.
  */
-export function beaconHandler(tools: { tokens: ReturnType<typeof beaconTokens>; write: BeaconWrite; backlog: () => number }): DirectHandler {
-  return async (request) => {
+export function beaconHandler(tools: { tokens: ReturnType<typeof beaconTokens>; writer: Pick<BatchWriter<BeaconRow>, 'add' | 'write' | 'backlog'> }): DirectHandler {
+  return (request) => {
     if (optedOut(request.headers)) return GIF
     const path = request.rest
     const claims = path.endsWith('.gif') ? tools.tokens.open(path.slice(0, -4)) : null
-    if (claims) {
-      // The GIF goes without waiting for the batch's commit (a beacon is not a click: nobody is sent
-      // anywhere, and the answer is the same whatever happens); the hit is in the writer's batch,
-      // which the plugin's onClose drains, so a graceful shutdown loses none.
-      const stored = tools
-        .write({ tenantId: claims.tenantId, at: new Date(), type: claims.kind, postId: claims.postId ?? null, memberId: claims.memberId ?? null, network: null, subject: claims.subject || null })
-        .catch((error) => request.log.error({ err: error }, 'beacon hit not stored'))
-      if (tools.backlog() > BEACON_BACKLOG) await stored
+    if (!claims) return GIF
+    const hit: BeaconRow = { tenantId: claims.tenantId, at: new Date(), type: claims.kind, postId: claims.postId ?? null, memberId: claims.memberId ?? null, network: null, subject: claims.subject || null }
+    // The GIF goes without waiting for the batch's commit (a beacon is not a click: nobody is sent
+    // anywhere, and the answer is the same whatever happens); the hit is in the writer's batch,
+    // which the plugin's onClose drains, so a graceful shutdown loses none. Failed batches are
+    // logged by the writer.
+    if (tools.writer.backlog <= BEACON_BACKLOG) {
+      tools.writer.add(hit)
+      return GIF
     }
-    return GIF
+    return tools.writer.write(hit).then(
+      () => GIF,
+      (error: unknown) => {
+        request.log.error({ err: error }, 'beacon hit not stored')
+        return GIF
+      }
+    )
   }
 }

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify'
 import type { MikroORM } from '@mikro-orm/core'
 import type { PluginContext } from '../../../core/api.js'
 import { AnalyticsEvent } from '../entities/event.entity.js'
@@ -16,7 +16,6 @@ export interface BeaconRow extends Record<string, unknown> {
   network: string | null
   subject: string | null
 }
-export type BeaconWrite = (row: BeaconRow) => Promise<void>
 
 export interface RequestRow extends Record<string, unknown> {
   tenantId: string
@@ -32,12 +31,19 @@ export interface RequestRow extends Record<string, unknown> {
 const beaconsOn = (dialect: Dialect) =>
   `not exists (select 1 from analytics_settings s where s.tenant_id = r.tenant_id and s.beacons = ${dialect === 'postgresql' ? 'false' : '0'})`
 
-export function beaconWriter(orm: MikroORM, dialect: Dialect): BatchWriter<BeaconRow> {
-  return new BatchWriter<BeaconRow>(orm, dialect, AnalyticsEvent, ['tenantId', 'at', 'type', 'postId', 'memberId', 'network', 'subject'], { keep: beaconsOn(dialect), id: (row) => timeOrderedId(row.at) })
+export function beaconWriter(orm: MikroORM, dialect: Dialect, log: FastifyBaseLogger): BatchWriter<BeaconRow> {
+  return new BatchWriter<BeaconRow>(orm, dialect, AnalyticsEvent, ['tenantId', 'at', 'type', 'postId', 'memberId', 'network', 'subject'], {
+    keep: beaconsOn(dialect),
+    id: (row) => timeOrderedId(row.at),
+    failed: (error, rows) => log.error({ err: error, rows }, 'beacon hits not stored')
+  })
 }
 
-export function requestLogWriter(orm: MikroORM, dialect: Dialect): BatchWriter<RequestRow> {
-  return new BatchWriter<RequestRow>(orm, dialect, AnalyticsRequest, ['tenantId', 'at', 'path', 'referrerHost', 'agentClass', 'ipNet', 'memberId'], { id: (row) => timeOrderedId(row.at) })
+export function requestLogWriter(orm: MikroORM, dialect: Dialect, log: FastifyBaseLogger): BatchWriter<RequestRow> {
+  return new BatchWriter<RequestRow>(orm, dialect, AnalyticsRequest, ['tenantId', 'at', 'path', 'referrerHost', 'agentClass', 'ipNet', 'memberId'], {
+    id: (row) => timeOrderedId(row.at),
+    failed: (error, rows) => log.error({ err: error, rows }, 'request log rows not stored')
+  })
 }
 
 /** Paths never written to the request log: probes, metrics, static files, beacons, short links. */
@@ -59,9 +65,7 @@ export function logRequests(app: FastifyInstance, writer: BatchWriter<RequestRow
     const path = loggedPath(request)
     if (path !== null && request.tenant) {
       const visitor = app.sharing.visitor({ ip: request.ip, userAgent: request.headers['user-agent'], referer: request.headers.referer })
-      writer
-        .write({ tenantId: request.tenant.id, at: new Date(), path, referrerHost: visitor.referrerHost?.slice(0, 253) ?? null, agentClass: visitor.agent, ipNet: visitor.ipNet, memberId: request.member?.id ?? null })
-        .catch((error) => request.log.error({ err: error }, 'request log row not stored'))
+      writer.add({ tenantId: request.tenant.id, at: new Date(), path, referrerHost: visitor.referrerHost?.slice(0, 253) ?? null, agentClass: visitor.agent, ipNet: visitor.ipNet, memberId: request.member?.id ?? null })
     }
     done()
   })

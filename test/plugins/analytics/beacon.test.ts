@@ -92,3 +92,29 @@ t.test('beacon tokens: claims survive sealing; a verified token is remembered, a
   for (let i = 0; i < 10_050; i++) tokens.open(tokens.seal({ ...claims, subject: `s${i}` }))
   t.same(tokens.open(token), claims, 'after more tokens than are remembered, the first is verified again')
 })
+
+t.test('hits that cannot be stored: the same GIF at once, one error per failed batch, and the next batch is stored', async (t) => {
+  const app = await buildAnalytics(t)
+  await acme(app)
+  const tenantId = await tenantIdOf(app, 'acme')
+  const url = app.analytics.beaconUrl({ tenantId, kind: 'page_view', subject: 'post', postId: MEMBER })
+  const log = app.kaiku.contexts.get('analytics')!.log
+  const errors: { rows: number; msg: string }[] = []
+  const error = log.error.bind(log)
+  log.error = ((details: { rows: number }, msg: string) => errors.push({ rows: details.rows, msg })) as unknown as typeof log.error
+  t.teardown(() => {
+    log.error = error
+  })
+  const connection = app.kaiku.orm.em.fork().getConnection()
+  await connection.execute('alter table analytics_event rename to analytics_event_away')
+  const hits = await Promise.all([1, 2, 3].map(() => app.inject({ url, headers: { host: 'acme.localhost' } })))
+  t.same(hits.map((hit) => hit.statusCode), [200, 200, 200], 'every hit gets its GIF')
+  t.ok(hits.every((hit) => hit.rawPayload.equals(TRANSPARENT_GIF)))
+  await app.analytics.drain()
+  t.ok(errors.length >= 1 && errors.length <= 3, 'told per failed batch, not per hit')
+  t.equal(errors.reduce((sum, told) => sum + told.rows, 0), 3, 'with the number of hits lost')
+  t.match(errors[0].msg, 'beacon hits not stored')
+  await connection.execute('alter table analytics_event_away rename to analytics_event')
+  await app.inject({ url, headers: { host: 'acme.localhost' } })
+  t.equal((await stored.events(app)).filter((event) => event.type === 'page_view').length, 1, 'the next hit is stored')
+})

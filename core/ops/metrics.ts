@@ -1,9 +1,10 @@
 import { timingSafeEqual } from 'node:crypto'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { MikroORM } from '@mikro-orm/core'
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client'
+import { collectDefaultMetrics, Counter, Registry } from 'prom-client'
 import { ForbiddenError } from '../errors.js'
 import { registerDatabaseMetrics } from './db-metrics.js'
+import { HttpMetrics } from './http-metrics.js'
 import { addressMatcher } from './net.js'
 
 export interface MetricsOptions {
@@ -50,34 +51,10 @@ function hasToken(request: FastifyRequest, token: string | undefined): boolean {
 export function registerMetrics(app: FastifyInstance, options: MetricsOptions): { registry: Registry; observe: HttpObserver } {
   const registry = options.registry
   collectDefaultMetrics({ register: registry, prefix: 'kaiku_' })
-  const labelNames = ['method', 'route', 'status_code'] as const
-  const requests = new Counter({ name: 'kaiku_http_requests_total', help: 'HTTP requests answered', labelNames, registers: [registry] })
-  const latency = new Histogram({
-    name: 'kaiku_http_request_duration_seconds',
-    help: 'Time to answer HTTP requests',
-    labelNames,
-    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-    registers: [registry]
-  })
+  const http = new HttpMetrics(registry)
   registerDatabaseMetrics(registry, options.orm, app.log)
   const allowed = addressMatcher(options.allow)
-
-  // The series of each (method, route, status) bound once: prom-client hashes a label object on every
-  // call, which is a measurable part of what a tracked link or a beacon costs.
-  const series = new Map<string, { count: () => void; time: (seconds: number) => void }>()
-  const observe: HttpObserver = (method, route, status, seconds) => {
-    const key = `${method} ${status} ${route}`
-    let bound = series.get(key)
-    if (!bound) {
-      const labels = { method, route, status_code: String(status) }
-      const counter = requests.labels(labels)
-      const histogram = latency.labels(labels)
-      bound = { count: () => counter.inc(), time: (value) => histogram.observe(value) }
-      series.set(key, bound)
-    }
-    bound.count()
-    bound.time(seconds)
-  }
+  const observe: HttpObserver = (method, route, status, seconds) => http.observe(method, route, status, seconds)
   // Unmatched URLs share one label so that scanners cannot blow up the series count.
   app.addHook('onResponse', async (request, reply) => observe(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000))
 

@@ -11,7 +11,7 @@ import { AnalyticsSettings } from './entities/settings.entity.js'
 import { beaconTokens } from './lib/beacon-token.js'
 import { isDay } from './lib/days.js'
 import messages from './messages/en.js'
-import { analyticsPersonalData, eraseAnalytics, eraseLateRows, exportAnalytics } from './privacy.js'
+import { analyticsPersonalData, eraseAnalytics, eraseLateRows, exportAnalytics, forgetVanishedMembers } from './privacy.js'
 import { beaconHandler } from './routes/beacon.js'
 import { rebuild } from './services/rebuild.js'
 import { applyRetention, clickCutoff, eventCutoff } from './services/retention.js'
@@ -34,6 +34,9 @@ const partsOf = (ctx: object) => {
 }
 
 /** Appends one event in a transaction of its own (for action handlers, told after a commit). */
+/** How far back each rollup looks for rows of members who no longer exist. */
+const VANISHED_LOOKBACK_MS = 2 * 3_600_000
+
 async function recordAfter(ctx: PluginContext, input: Parameters<AnalyticsDoor['record']>[1]): Promise<void> {
   await partsOf(ctx).door.record(ctx.orm.em.fork(), input)
 }
@@ -91,8 +94,15 @@ export default definePlugin({
   jobs: {
     'analytics.rollup': {
       description: 'Recompute the daily counters of yesterday and today (or of a given range), every instance.',
+      // Its steps are transactions of their own (per vanished member, then the rollup), per instance.
+      transactional: false,
       async handler(payload: { tenantId?: string; from?: string; to?: string }, { em, ctx }) {
-        await partsOf(ctx).door.rollup(em, payload)
+        const { app, door } = partsOf(ctx)
+        // Late rows arrive with the time they are stored, so the last two hours hold them (the job runs
+        // every five minutes); a longer look would scan a day of page views each time.
+        const vanished = await forgetVanishedMembers(em, new Date(Date.now() - VANISHED_LOOKBACK_MS), async (scoped, ids) => new Set((await app.auth.members(scoped, ids)).keys()))
+        if (vanished > 0) ctx.log.info({ members: vanished }, 'rows of members who no longer exist cleared')
+        await door.rollup(em, payload)
       }
     },
     'analytics.retention': {

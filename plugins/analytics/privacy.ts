@@ -78,6 +78,35 @@ export async function eraseLateRows(em: EntityManager, { tenantId, memberId, mod
   return parts.reduce((sum, part) => sum + part.affected, 0)
 }
 
+/**
+ * Rows since `since` that name a member who no longer exists lose her, like an erasure's rows: an
+ * email-open beacon of an old mail opened after its reader was erased, or a row another instance had
+ * in a batch while the erasure ran there. `exists` answers, per instance, which of the ids are
+ * members (auth's door). Run before each rollup, so counters never name them either.
+ */
+export async function forgetVanishedMembers(em: EntityManager, since: Date, exists: (em: EntityManager, ids: string[]) => Promise<Set<string>>): Promise<number> {
+  const at = em.getPlatform().processDateProperty(since)
+  const named = await em
+    .getConnection()
+    .execute<{ tenant_id: string; member_id: string }[]>(
+      'select distinct tenant_id, member_id from analytics_event where at >= ? and member_id is not null union select distinct tenant_id, member_id from analytics_request where at >= ? and member_id is not null',
+      [at, at]
+    )
+  const byTenant = new Map<string, string[]>()
+  for (const row of named) byTenant.set(row.tenant_id, [...(byTenant.get(row.tenant_id) ?? []), row.member_id])
+  let forgotten = 0
+  for (const [tenantId, ids] of byTenant) {
+    const scoped = em.fork()
+    scoped.setFilterParams('tenant', { tenantId })
+    const members = await exists(scoped, ids)
+    for (const memberId of ids.filter((id) => !members.has(id))) {
+      await scoped.transactional((tx) => forgetMember(tx, memberId, 'erase'))
+      forgotten += 1
+    }
+  }
+  return forgotten
+}
+
 async function forgetMember(em: EntityManager, memberId: string, mode: 'erase' | 'anonymise'): Promise<PrivacyErasePart[]> {
   const daily = await anonymiseDaily(em, memberId)
   const activations = await em.find(AnalyticsEvent, { memberId, type: 'member_activated' }, { fields: ['id'] })

@@ -114,3 +114,21 @@ t.test('the frequent job rolls up yesterday and today, and record() refuses unde
   t.ok(daily.some((row) => row.event === 'email_open' && row.count === 1))
   t.ok(daily.some((row) => row.event === 'poll.answered' && row.count === 1), 'custom activities are counted')
 })
+
+t.test('before each rollup, recent rows that name a member who no longer exists lose her (an old mail opened after her erasure)', async (t) => {
+  const app = await buildAnalytics(t)
+  await acme(app)
+  const tenantId = await tenantIdOf(app, 'acme')
+  const [mia] = await app.kaiku.orm.em.fork().getConnection().execute<{ id: string }[]>("select id from auth_member where email = 'mia@acme.com'")
+  const gone = randomUUID()
+  for (const memberId of [mia.id, gone]) {
+    await app.inject({ url: app.analytics.beaconUrl({ tenantId, kind: 'email_open', subject: 'digest:old', memberId }), headers: { host: 'acme.localhost' } })
+  }
+  const opened = async () => (await stored.events(app)).filter((event) => event.type === 'email_open').map((event) => event.memberId)
+  t.same((await opened()).sort(), [mia.id, gone].sort(), 'both opens are stored as they came')
+  await app.kaiku.jobs.queue.enqueue(app.kaiku.orm.em.fork(), 'analytics.rollup', {})
+  await app.kaiku.jobs.worker.runDue()
+  t.same((await opened()).sort(), [mia.id, null].sort(), "the vanished member's open counts for nobody; Mia keeps hers")
+  const opens = (await stored.daily(app)).filter((row) => row.event === 'email_open')
+  t.same(opens.map((row) => [row.memberId, row.count]).sort(), [['', 1], [mia.id, 1]].sort(), 'and the daily counters never name her')
+})

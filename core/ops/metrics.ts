@@ -1,10 +1,10 @@
 import { timingSafeEqual } from 'node:crypto'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { MikroORM } from '@mikro-orm/core'
-import { collectDefaultMetrics, Counter, Registry } from 'prom-client'
+import { collectDefaultMetrics, Registry } from 'prom-client'
 import { ForbiddenError } from '../errors.js'
 import { registerDatabaseMetrics } from './db-metrics.js'
-import { HttpMetrics } from './http-metrics.js'
+import { HttpMetrics, PlainCounter } from './plain-metrics.js'
 import { addressMatcher } from './net.js'
 
 export interface MetricsOptions {
@@ -25,8 +25,9 @@ export function pluginMetrics(registry: Registry, owner: string) {
   return {
     counter(name: string, help: string, labelNames: string[] = []): PluginCounter {
       const full = `kaiku_${owner.replace(/-/g, '_')}_${name}`
-      const existing = registry.getSingleMetric(full) as Counter<string> | undefined
-      const counter = existing ?? new Counter({ name: full, help, labelNames, registers: [registry] })
+      const existing = registry.getSingleMetric(full)
+      if (existing && !(existing instanceof PlainCounter)) throw new Error(`metric ${full} is already registered, and is not a counter`)
+      const counter = existing ?? new PlainCounter(full, help, labelNames).register(registry)
       return { inc: (labels = {}, value = 1) => counter.inc(labels, value) }
     }
   }

@@ -26,8 +26,12 @@ export function redirectHandler(tools: { directory: RedirectDirectory; clicks: C
     if (code.length > 64) return TOO_LONG
     let target: string
     try {
-      const link = CODE_PATTERN.test(code) ? await tools.directory.link(code) : undefined
-      if (!link || !(await tools.directory.answersOn(link.tenantId, request.host))) return NOT_FOUND
+      // What is in memory is used as it is: each await costs a turn of the event loop per click.
+      if (!CODE_PATTERN.test(code)) return NOT_FOUND
+      const link = tools.directory.cached(code) ?? (await tools.directory.link(code))
+      if (!link) return NOT_FOUND
+      const answers = tools.directory.answersOn(link.tenantId, request.host)
+      if (!(typeof answers === 'boolean' ? answers : await answers)) return NOT_FOUND
       const userAgent = request.headers['user-agent']
       const agent = agentClass(userAgent)
       const ipNet = anonymiseIp(request.ip)
@@ -41,7 +45,7 @@ export function redirectHandler(tools: { directory: RedirectDirectory; clicks: C
         ipNet,
         agent,
         referrerHost: referrerHost(request.headers.referer),
-        visitorKey: visitorKey(await tools.salts.today(), ipNet, userAgent),
+        visitorKey: visitorKey(tools.salts.known() ?? (await tools.salts.today()), ipNet, userAgent),
         bot: agent === 'bot'
       })
       target = link.target

@@ -49,21 +49,30 @@ export function clickRecorder(orm: MikroORM, dialect: Dialect): ClickRecorder {
  */
 export class SaltKeeper {
   /** The current day's salt, as a promise so that the requests of the day's first moment share one read. */
-  private current: { from: number; until: number; salt: Promise<string> } | undefined
+  private current: { from: number; until: number; salt: Promise<string>; value?: string } | undefined
 
   constructor(private readonly orm: MikroORM) {}
+
+  /** Today's salt if it is already read, without a promise (every click but the day's first). */
+  known(now = Date.now()): string | undefined {
+    const current = this.current
+    return current && now >= current.from && now < current.until ? current.value : undefined
+  }
 
   today(now = new Date()): Promise<string> {
     const time = now.getTime()
     if (this.current && time >= this.current.from && time < this.current.until) return this.current.salt
     const from = time - (time % DAY_MS)
     const salt = this.saltOf(new Date(from).toISOString().slice(0, 10))
-    const current = { from, until: from + DAY_MS, salt }
+    const current: { from: number; until: number; salt: Promise<string>; value?: string } = { from, until: from + DAY_MS, salt }
     this.current = current
-    // A failed read is not remembered: the next click tries again.
-    salt.catch(() => {
-      if (this.current === current) this.current = undefined
-    })
+    salt.then(
+      (value) => (current.value = value),
+      // A failed read is not remembered: the next click tries again.
+      () => {
+        if (this.current === current) this.current = undefined
+      }
+    )
     return salt
   }
 

@@ -21,6 +21,13 @@ const HOSTS_MS = 60_000
  */
 const LINK_MS = 60_000
 
+/** The hosts an instance's links answer on: being read (`hosts`), then also known (`known`). */
+interface HostsEntry {
+  hosts: Promise<Set<string>>
+  known?: Set<string>
+  until: number
+}
+
 /**
  * What a redirect needs, kept in memory: a link read once is served from here for a minute, and the
  * hosts an instance's links answer on are re-read every minute too. Requests that miss at the same
@@ -29,7 +36,7 @@ const LINK_MS = 60_000
 export class RedirectDirectory {
   private readonly links = new Map<string, { link: CachedLink; until: number }>()
   private readonly loading = new Map<string, Promise<CachedLink | undefined>>()
-  private readonly hosts = new Map<string, { hosts: Promise<Set<string>>; until: number }>()
+  private readonly hosts = new Map<string, HostsEntry>()
 
   /** Plain SQL, not an entity query: under load `em.findOne` cost five times the CPU of the whole miss (bench/README.md). */
   private readonly linkByCode: string
@@ -44,9 +51,15 @@ export class RedirectDirectory {
     this.linkByCode = `select ${columns.join(', ')} from ${meta.tableName} where ${meta.properties.code.fieldNames[0]} = ?`
   }
 
-  async link(code: string): Promise<CachedLink | undefined> {
+  /** The link if it is in memory and fresh, without a promise (the common case of a redirect). */
+  cached(code: string): CachedLink | undefined {
     const hit = this.links.get(code)
-    if (hit && hit.until > Date.now()) return hit.link
+    return hit && hit.until > Date.now() ? hit.link : undefined
+  }
+
+  async link(code: string): Promise<CachedLink | undefined> {
+    const hit = this.cached(code)
+    if (hit) return hit
     let loading = this.loading.get(code)
     if (!loading) {
       loading = this.load(code).finally(() => this.loading.delete(code))
@@ -55,16 +68,24 @@ export class RedirectDirectory {
     return loading
   }
 
-  /** Whether an instance's links answer on this host: Kaiku's own, the instance's, its short domain. */
-  async answersOn(tenantId: string, host: string): Promise<boolean> {
+  /**
+   * Whether an instance's links answer on this host: Kaiku's own, the instance's, its short domain.
+   * A boolean at once when the hosts are in memory, a promise while they are read.
+   */
+  answersOn(tenantId: string, host: string): boolean | Promise<boolean> {
     let entry = this.hosts.get(tenantId)
+    if (entry && entry.until > Date.now() && entry.known) return entry.known.has(host)
     if (!entry || entry.until <= Date.now()) {
-      entry = { hosts: this.loadHosts(tenantId), until: Date.now() + HOSTS_MS }
-      this.hosts.set(tenantId, entry)
-      // A failed read is not remembered: the next request tries again.
-      entry.hosts.catch(() => this.hosts.delete(tenantId))
+      const fresh: HostsEntry = { hosts: this.loadHosts(tenantId), until: Date.now() + HOSTS_MS }
+      fresh.hosts.then(
+        (hosts) => (fresh.known = hosts),
+        // A failed read is not remembered: the next request tries again.
+        () => this.hosts.get(tenantId) === fresh && this.hosts.delete(tenantId)
+      )
+      this.hosts.set(tenantId, fresh)
+      entry = fresh
     }
-    return (await entry.hosts).has(host)
+    return entry.hosts.then((hosts) => hosts.has(host))
   }
 
   /** Links whose owner changed (an erased or anonymised member): read again at their next click. */

@@ -17,6 +17,52 @@ interface Value {
   metricName?: string
 }
 
+/** What prom-client's registry reads from a metric: any object with these fields will do. */
+type RegistryMetric = Parameters<Registry['registerMetric']>[0]
+
+/**
+ * A Prometheus counter kept in plain numbers: the series of a label combination is found by one
+ * string key, where prom-client's Counter hashes the label object (sorted names) on every `inc`.
+ * Reads (`get`, at scrape time) give what prom-client's Counter gives; the registry formats both alike.
+ */
+export class PlainCounter {
+  readonly type = 'counter'
+  readonly aggregator = 'sum'
+  private readonly series = new Map<string, { labels: Record<string, string>; value: number }>()
+
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    private readonly labelNames: readonly string[] = []
+  ) {
+    if (labelNames.length === 0) this.series.set('', { labels: {}, value: 0 })
+  }
+
+  /** Registers it on `registry`, whose text output then includes it. */
+  register(registry: Registry): this {
+    registry.registerMetric(this as unknown as RegistryMetric)
+    return this
+  }
+
+  inc(labels: Record<string, string> = {}, value = 1): void {
+    if (!(value >= 0)) throw new RangeError(`${this.name}: a counter only goes up (got ${value})`)
+    let key = ''
+    for (const name of this.labelNames) key += `${labels[name] ?? ''}\u0000`
+    let series = this.series.get(key)
+    if (!series) {
+      const unknown = Object.keys(labels).find((name) => !this.labelNames.includes(name))
+      if (unknown) throw new RangeError(`${this.name}: unknown label '${unknown}'`)
+      series = { labels: { ...labels }, value: 0 }
+      this.series.set(key, series)
+    }
+    series.value += value
+  }
+
+  async get() {
+    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values: [...this.series.values()].map((series) => ({ labels: series.labels, value: series.value })) }
+  }
+}
+
 /**
  * `kaiku_http_requests_total` and `kaiku_http_request_duration_seconds`, counted in plain numbers per
  * (method, route, status) and turned into Prometheus series only when `/metrics` is read. prom-client's
@@ -38,8 +84,8 @@ export class HttpMetrics {
     const counter = metric('kaiku_http_requests_total', 'HTTP requests answered', 'counter', () => [...this.series.values()].map((series) => ({ labels: series.labels, value: series.count })))
     const histogram = metric('kaiku_http_request_duration_seconds', 'Time to answer HTTP requests', 'histogram', () => [...this.series.values()].flatMap(histogramValues))
     // prom-client reads any object with a name and get(); its types only list its own classes.
-    registry.registerMetric(counter as unknown as Parameters<Registry['registerMetric']>[0])
-    registry.registerMetric(histogram as unknown as Parameters<Registry['registerMetric']>[0])
+    registry.registerMetric(counter as unknown as RegistryMetric)
+    registry.registerMetric(histogram as unknown as RegistryMetric)
   }
 
   observe(method: string, route: string, status: number, seconds: number): void {

@@ -81,7 +81,9 @@ export function beaconTokens(key: Buffer) {
   function verify(token: string): BeaconClaims | null {
     if (token.length > TOKEN_MAX || !/^[A-Za-z0-9_-]+$/.test(token)) return null
     const data = Buffer.from(token, 'base64url')
-    if (data.length <= MAC_BYTES + 2) return null
+    // Only the one spelling seal() gives: base64url's last character may carry unused bits, and a
+    // twin that differs only there would decode to the same bytes (and be remembered on its own).
+    if (data.length <= MAC_BYTES + 2 || data.toString('base64url') !== token) return null
     const body = data.subarray(0, data.length - MAC_BYTES)
     if (!timingSafeEqual(mac(body), data.subarray(data.length - MAC_BYTES))) return null
     if (body[0] !== VERSION) return null

@@ -29,10 +29,11 @@ t.test('members see their own figures and the board; only admins see the dashboa
   const dashboard = await acme.owner.get('/admin/analytics')
   t.equal(dashboard.statusCode, 200)
   t.match(dashboard.body, /data-metric="clicks">\s*<span class="an-card__label">[^<]*<\/span>\s*<span class="an-card__value">11</)
-  for (const foreign of ['Globex Widget News', 'Gwen Globex', '987']) t.notMatch(dashboard.body, foreign, `acme's dashboard shows nothing of globex (${foreign})`)
+  // 987 as a number of its own: the page's random CSP nonces (hex) may hold those digits.
+  for (const foreign of [/Globex Widget News/, /Gwen Globex/, /\b987\b/]) t.notMatch(dashboard.body, foreign, `acme's dashboard shows nothing of globex (${foreign})`)
   for (const name of ['posts', 'members', 'networks', 'topics', 'daily']) {
     const csv = (await acme.owner.get(`/admin/analytics/${name}.csv`)).body
-    t.notMatch(csv, /Globex|Gwen|987/, `${name}.csv holds nothing of globex`)
+    t.notMatch(csv, /Globex|Gwen|\b987\b/, `${name}.csv holds nothing of globex`)
   }
   const globexBoard = await globex.owner.get('/admin/analytics')
   t.match(globexBoard.body, /data-metric="clicks">\s*<span class="an-card__label">[^<]*<\/span>\s*<span class="an-card__value">987</)

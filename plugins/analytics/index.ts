@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify'
 import { definePlugin, Type, type PluginContext, type Static } from '../../core/api.js'
 import { activationId, analyticsDoor, type AnalyticsDoor } from './door.js'
 import { AnalyticsDaily } from './entities/daily.entity.js'
+import { SUMMARY_ENTITIES } from './entities/summary.entity.js'
 import { AnalyticsEvent } from './entities/event.entity.js'
 import { AnalyticsMember } from './entities/member.entity.js'
 import { AnalyticsRequest } from './entities/request.entity.js'
@@ -53,7 +54,7 @@ export default definePlugin({
   description: 'Events, web beacons, an anonymised request log and daily rollups for dashboards.',
   requires: ['tenancy', 'auth', 'feeds', 'sharing'],
   config,
-  entities: [AnalyticsDaily, AnalyticsEvent, AnalyticsSettings, AnalyticsMember, AnalyticsRequest],
+  entities: [AnalyticsDaily, AnalyticsEvent, AnalyticsSettings, AnalyticsMember, AnalyticsRequest, ...SUMMARY_ENTITIES],
   migrations: join(import.meta.dirname, 'migrations'),
   views: join(import.meta.dirname, 'views'),
   assets: join(import.meta.dirname, 'assets'),

@@ -5,6 +5,8 @@ import { AnalyticsDaily } from './entities/daily.entity.js'
 import { AnalyticsEvent } from './entities/event.entity.js'
 import { AnalyticsMember } from './entities/member.entity.js'
 import { AnalyticsRequest } from './entities/request.entity.js'
+import { addDays } from './lib/days.js'
+import { refreshSummaries } from './services/summaries.js'
 
 /** What analytics keeps about a member, for the privacy policy and `/me/data`. */
 export const analyticsPersonalData: PersonalDataDeclaration[] = [
@@ -12,8 +14,8 @@ export const analyticsPersonalData: PersonalDataDeclaration[] = [
     category: 'activity',
     title: 'Your activity counts and points',
     purpose: 'To show you and your admins the reach your shares bring, and to award points for the leaderboard.',
-    fields: ['daily counts of your shares, the clicks they brought, approved suggestions and other activities', 'when you joined and first shared'],
-    retention: 'Raw events as many days as the setting KAIKU_ANALYTICS_EVENT_DAYS says (730 by default); the daily counts as long as you are a member, and without your name after erasure or anonymisation.',
+    fields: ['daily counts (and their monthly and all-time sums) of your shares, the clicks they brought, approved suggestions and other activities', 'when you joined and first shared'],
+    retention: 'Raw events as many days as the setting KAIKU_ANALYTICS_EVENT_DAYS says (730 by default); the daily counts and their sums as long as you are a member, and without your name after erasure or anonymisation.',
     visibleTo: ['member', 'admins']
   },
   {
@@ -139,5 +141,8 @@ async function anonymiseDaily(em: EntityManager, memberId: string): Promise<numb
     }
   }
   await em.flush()
+  // The summaries of every month she had activity in are counted again without her.
+  const days = rows.map((row) => row.day).sort()
+  await refreshSummaries(em, { tenantId: rows[0].tenantId, from: days[0], to: addDays(days[days.length - 1], 1) })
   return rows.length
 }

@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/core'
 import type { FastifyInstance } from 'fastify'
 import type { PluginContext } from '../../../core/api.js'
 import { addDays, dayOf, startOf } from '../lib/days.js'
+import { refreshSummaries } from './summaries.js'
 
 type Dialect = PluginContext['settings']['dialect']
 
@@ -42,7 +43,9 @@ const newId = (dialect: Dialect) => (dialect === 'postgresql' ? 'gen_random_uuid
  * Recomputes the daily counters of a day range from raw data, set-based: in one transaction, the
  * range's counters are deleted, analytics' own events are counted by one INSERT … SELECT … GROUP BY,
  * and sharing's activity (grouped by the database behind its door) is inserted in multi-row batches.
- * Running it twice gives the same rows; readers see the old counters or the new ones, never a mix.
+ * The monthly summaries of the months touched are made anew from the daily counters in the same
+ * transaction. Running it twice gives the same rows; readers see the old counters or the new ones,
+ * never a mix.
  */
 export async function rollupRange(em: EntityManager, dialect: Dialect, activity: (em: EntityManager, range: { from: Date; to: Date; tenantId?: string }) => Promise<SharingActivity[]>, range: RollupRange = {}): Promise<RollupResult> {
   const today = dayOf(new Date())
@@ -97,6 +100,7 @@ export async function rollupRange(em: EntityManager, dialect: Dialect, activity:
       }
       result.inserted += rows.length
     }
+    await refreshSummaries(tx, { from, to, tenantId: range.tenantId })
   })
   return result
 }

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { AnalyticsDaily } from '../../../plugins/analytics/entities/daily.entity.js'
+import { addDays } from '../../../plugins/analytics/lib/days.js'
+import { refreshSummaries } from '../../../plugins/analytics/services/summaries.js'
 import { Member } from '../../../plugins/auth/entities/member.entity.js'
 import { build, type BuildOptions, type TestLike } from '../../helper.js'
 import type { App } from '../auth/helpers.js'
@@ -28,7 +30,7 @@ export async function tenantIdOf(app: App, slug = 'acme') {
   return (await app.tenancy.bySlug(app.kaiku.orm.em.fork(), slug))!.id
 }
 
-/** Rollup rows of one instance, with known numbers, as the rollup job would have written them. */
+/** Rollup rows of one instance, with known numbers, as the rollup job would have written them (summaries included). */
 export async function seedDaily(app: App, rows: DailyRow[], slug = 'acme') {
   const tenantId = await tenantIdOf(app, slug)
   const em = app.kaiku.orm.em.fork()
@@ -36,6 +38,8 @@ export async function seedDaily(app: App, rows: DailyRow[], slug = 'acme') {
     em.create(AnalyticsDaily, { id: randomUUID(), tenantId, day: row.day, event: row.event, count: row.count, postId: row.postId ?? '', memberId: row.memberId ?? '', network: row.network ?? '' })
   }
   await em.flush()
+  const days = rows.map((row) => row.day).sort()
+  if (days.length) await refreshSummaries(em, { tenantId, from: days[0], to: addDays(days[days.length - 1], 1) })
 }
 
 /** Member ids by email, of every instance. */

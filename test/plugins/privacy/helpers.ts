@@ -45,6 +45,8 @@ export async function acmeWithActivity(app: App) {
   em.create(Notice, { id: randomUUID(), tenantId, memberId: mia, category: 'suggestions', messageKey: 'notifications.notice.approved', params: {}, link: `/posts/${postId}`, createdAt: new Date(), readAt: null })
   em.create(Preferences, { id: randomUUID(), tenantId, memberId: mia, digest: 'weekly', digestHour: 8, digestDay: 'mon', off: [], lastDigestAt: null, updatedAt: new Date() })
   await em.flush()
+  // The daily counters and their monthly summaries name her too, as the rollup job leaves them.
+  await app.analytics.rollup(undefined, {})
   return { ...people, link, mia, tenantId }
 }
 

@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/core'
 import type { FastifyInstance } from 'fastify'
 import { AnalyticsMember } from '../../entities/member.entity.js'
 import { previousOf, type DayRange } from '../lib/range.js'
-import { activeMembers, breakdown, sharesByMemberAndNetwork, summary, totals, type BreakdownRow, type MemberNetworkRow } from './rollups.js'
+import { activeMembers, breakdown, sharesByMemberAndNetwork, sharesOfMembers, summary, totals, type BreakdownRow, type PeriodRow } from './rollups.js'
 
 /** The tables of the admin dashboard, each with a CSV twin built from the very same rows. */
 export const TABLES = ['posts', 'members', 'networks', 'topics'] as const
@@ -130,45 +130,40 @@ export async function tableOf(app: FastifyInstance, em: EntityManager, tenantId:
   return named(app, em, table, rows, labels)
 }
 
-/** Rows of `pairs` added up per key (pairs without a key left out), in the order of `breakdown`. */
-function grouped(pairs: MemberNetworkRow[], keyOf: (row: MemberNetworkRow) => string): BreakdownRow[] {
-  const rows = new Map<string, BreakdownRow>()
-  for (const pair of pairs) {
-    const key = keyOf(pair)
-    if (key === '' || !pair.inRange) continue
-    const row = rows.get(key) ?? { key, shares: 0, clicks: 0, uniqueClicks: 0 }
-    row.shares += pair.current.shares
-    row.clicks += pair.current.clicks
-    row.uniqueClicks += pair.current.uniqueClicks
-    rows.set(key, row)
-  }
-  return [...rows.values()].sort(byClicks)
-}
+/** The rows of the range itself (those with a key), as a table shows them, most clicked first. */
+const inRange = (rows: PeriodRow[]): BreakdownRow[] =>
+  rows
+    .filter((row) => row.key !== '' && row.inRange)
+    .map((row) => ({ key: row.key, ...row.current }))
+    .sort(byClicks)
 
 /**
  * Everything the dashboard page shows but the chart: the totals of the range and of the one before
- * it, and the four tables, from the two grouped queries of `summary` (plus the names). The figures
- * are those of `totalsOf` and `tableOf`, which the tests hold them to.
+ * it, and the four tables, from the grouped queries of `summary` (plus reach of the members who
+ * declared an audience, and the names). The figures are those of `totalsOf` and `tableOf`, which the
+ * tests hold them to.
  */
 export async function dashboardOf(app: FastifyInstance, em: EntityManager, tenantId: string, range: DayRange, labels: Labels): Promise<{ current: Totals; previous: Totals; tables: Record<TableName, TableRow[]> }> {
-  const { byMemberNetwork, byPost } = await summary(em, tenantId, range, previousOf(range))
-  const sharers = byMemberNetwork.filter((row) => row.memberId !== '' && (row.current.shares > 0 || row.previous.shares > 0))
-  const audiences = await audiencesOf(em, tenantId, [...new Set(sharers.map((row) => row.memberId))])
+  const previousRange = previousOf(range)
+  const { byMember, byNetwork, byPost } = await summary(em, tenantId, range, previousRange)
+  const sharers = byMember.filter((row) => row.key !== '' && (row.current.shares > 0 || row.previous.shares > 0))
+  const audiences = await audiencesOf(em, tenantId, sharers.map((row) => row.key))
+  const declared = [...audiences].filter(([, audience]) => Object.keys(audience).length > 0).map(([memberId]) => memberId)
+  const pairs = await sharesOfMembers(em, tenantId, range, previousRange, declared)
   const totalsFor = (period: 'current' | 'previous'): Totals => {
     const sums = { shares: 0, clicks: 0, uniqueClicks: 0 }
-    for (const row of byMemberNetwork) {
+    for (const row of byNetwork) {
       sums.shares += row[period].shares
       sums.clicks += row[period].clicks
       sums.uniqueClicks += row[period].uniqueClicks
     }
-    const shared = sharers.filter((row) => row[period].shares > 0)
-    const { reach, sharesWithAudience } = reachOf(shared.map((row) => ({ memberId: row.memberId, network: row.network, shares: row[period].shares })), audiences)
-    return { ...sums, activeMembers: new Set(shared.map((row) => row.memberId)).size, reach, sharesWithAudience }
+    const { reach, sharesWithAudience } = reachOf(pairs.map((pair) => ({ memberId: pair.memberId, network: pair.network, shares: pair[period] })), audiences)
+    return { ...sums, activeMembers: sharers.filter((row) => row[period].shares > 0).length, reach, sharesWithAudience }
   }
   // One after the other: they share the request's entity manager.
   const posts = await named(app, em, 'posts', byPost.slice(0, TOP_ROWS), labels)
-  const members = await named(app, em, 'members', grouped(byMemberNetwork, (row) => row.memberId).slice(0, TOP_ROWS), labels)
-  const networks = await named(app, em, 'networks', grouped(byMemberNetwork, (row) => row.network), labels)
+  const members = await named(app, em, 'members', inRange(byMember).slice(0, TOP_ROWS), labels)
+  const networks = await named(app, em, 'networks', inRange(byNetwork), labels)
   const topics = await named(app, em, 'topics', byPost, labels)
   return { current: totalsFor('current'), previous: totalsFor('previous'), tables: { posts, members, networks, topics } }
 }

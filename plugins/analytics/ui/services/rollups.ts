@@ -1,10 +1,16 @@
 import type { EntityManager } from '@mikro-orm/core'
+import { SUMMARIES, summaryRows, type Summary } from '../../services/summaries.js'
+import { addDays } from '../lib/range.js'
 import type { DayRange } from '../lib/range.js'
 
+const dayBefore = (day: string) => addDays(day, -1)
+
 /**
- * Reads of the daily rollup (`analytics_daily`) for the pages. Every query names its tenant and a
- * range of days, and groups in the database through the (tenant_id, day) index: the cost follows the
- * days and the rows they hold, never the raw clicks, and nothing is loaded row by row.
+ * Reads of the daily rollup (`analytics_daily`) and of its monthly summaries for the pages. Every
+ * query names its tenant and a range of days, and groups in the database: the cost follows the days
+ * (or months) and the rows they hold, never the raw clicks, and nothing is loaded row by row. Ranges
+ * that span months read whole months from the summaries and only the days around them from the
+ * daily counters; a member's own figures read the daily counters.
  */
 export type Breakdown = 'post_id' | 'member_id' | 'network'
 
@@ -39,6 +45,9 @@ function scope(tenantId: string, range: DayRange | null, memberId?: string) {
   return { where: where.join(' and '), params }
 }
 
+/** The column of a pivoted summary that holds each dashboard event. */
+const PIVOT_COLUMN: Record<string, string> = { share: 'shares', click: 'clicks', unique_click: 'unique_clicks' }
+
 const placeholders = (values: readonly unknown[]) => values.map(() => '?').join(', ')
 
 /** Sum of each event over a range. */
@@ -57,6 +66,13 @@ export async function activeMembers(em: EntityManager, tenantId: string, range: 
 
 /** Per day, the sum of each event: one row per (day, event) that has any. */
 export async function perDay(em: EntityManager, tenantId: string, range: DayRange, events: readonly string[], memberId?: string): Promise<Map<string, Record<string, number>>> {
+  // The instance's own shares, clicks and unique clicks: one summary row per day.
+  if (memberId === undefined && events.every((event) => PIVOT_COLUMN[event])) {
+    const source = summaryRows(SUMMARIES.dayTotal, tenantId, range)
+    const totals = new Map<string, Record<string, number>>()
+    for (const row of await select(em, source.sql, source.params)) totals.set(String(row.day), Object.fromEntries(events.map((event) => [event, num(row[PIVOT_COLUMN[event]])])))
+    return totals
+  }
   const { where, params } = scope(tenantId, range, memberId)
   const rows = await select(em, `select "day" as day, "event" as event, sum("count") as n from analytics_daily where ${where} and "event" in (${placeholders(events)}) group by "day", "event"`, [...params, ...events])
   const days = new Map<string, Record<string, number>>()
@@ -72,13 +88,24 @@ export async function perDay(em: EntityManager, tenantId: string, range: DayRang
  * null gives every group (a breakdown by topic needs every post).
  */
 export async function breakdown(em: EntityManager, tenantId: string, range: DayRange | null, by: Breakdown, options: { limit: number | null; memberId?: string }): Promise<BreakdownRow[]> {
+  const limit = options.limit === null ? '' : ` limit ${Math.trunc(options.limit)}`
+  if (options.memberId === undefined) {
+    const source = summaryRows(by === 'post_id' ? SUMMARIES.post : by === 'member_id' ? SUMMARIES.member : SUMMARIES.network, tenantId, range)
+    const rows = await select(
+      em,
+      `select ${by} as k, sum(shares) as shares, sum(clicks) as clicks, sum(unique_clicks) as uniques from (${source.sql}) s
+       where ${by} <> '' group by ${by} order by clicks desc, shares desc, k asc${limit}`,
+      source.params
+    )
+    return rows.map((row) => ({ key: String(row.k), shares: num(row.shares), clicks: num(row.clicks), uniqueClicks: num(row.uniques) }))
+  }
   const { where, params } = scope(tenantId, range, options.memberId)
   const sum = (event: string) => `sum(case when "event" = '${event}' then "count" else 0 end)`
   const rows = await select(
     em,
     `select ${by} as k, ${sum('share')} as shares, ${sum('click')} as clicks, ${sum('unique_click')} as uniques
      from analytics_daily where ${where} and ${by} <> '' and "event" in ('share', 'click', 'unique_click')
-     group by ${by} order by clicks desc, shares desc, k asc${options.limit === null ? '' : ` limit ${Math.trunc(options.limit)}`}`,
+     group by ${by} order by clicks desc, shares desc, k asc${limit}`,
     params
   )
   return rows.map((row) => ({ key: String(row.k), shares: num(row.shares), clicks: num(row.clicks), uniqueClicks: num(row.uniques) }))
@@ -100,59 +127,86 @@ export async function pointsByMember(em: EntityManager, tenantId: string, range:
   // `then ?`); event names stay bound parameters.
   const weights = Object.entries(points).filter(([, value]) => Number.isSafeInteger(value) && value !== 0)
   if (weights.length === 0) return []
-  const { where, params } = scope(tenantId, range)
+  const source = summaryRows(SUMMARIES.monthActivity, tenantId, range)
   const weight = `case "event" ${weights.map(([, value]) => `when ? then ${value}`).join(' ')} else 0 end`
   const events = weights.map(([event]) => event)
   const rows = await select(
     em,
-    `select member_id as m, sum("count" * ${weight}) as p from analytics_daily
-     where ${where} and member_id <> '' and "event" in (${placeholders(events)})
+    `select member_id as m, sum("count" * ${weight}) as p from (${source.sql}) s
+     where "event" in (${placeholders(events)})
      group by member_id having sum("count" * ${weight}) > 0 order by p desc, m asc`,
-    [...events, ...params, ...events, ...events]
+    [...events, ...source.params, ...events, ...events]
   )
   return rows.map((row) => ({ memberId: String(row.m), points: num(row.p) }))
 }
 
-/** Shares, clicks and unique clicks of one (member, network) in a range and in the range before it. */
-export interface MemberNetworkRow {
-  memberId: string
-  network: string
-  /** Whether the range itself has any row of this pair (else it only has rows before). */
+type Figures = { shares: number; clicks: number; uniqueClicks: number }
+
+/** Shares, clicks and unique clicks of one key (a member, a network) in a range and in the range before it. */
+export interface PeriodRow {
+  key: string
+  /** Whether the range itself has any row of this key (else it only has rows before). */
   inRange: boolean
-  current: { shares: number; clicks: number; uniqueClicks: number }
-  previous: { shares: number; clicks: number; uniqueClicks: number }
+  current: Figures
+  previous: Figures
+}
+
+/** The days before `range` from where `previous` starts (whatever its end says). */
+const before = (range: DayRange, previous: DayRange): DayRange => ({ from: previous.from, to: dayBefore(range.from) })
+
+/** One summary's rows grouped by `key` over the range and the range before it, in one query. */
+async function withPrevious(em: EntityManager, tenantId: string, range: DayRange, previous: DayRange, summary: Summary, key: string): Promise<PeriodRow[]> {
+  const now = summaryRows(summary, tenantId, range)
+  const then = summaryRows(summary, tenantId, before(range, previous))
+  const rows = await select(
+    em,
+    `select ${key} as k, sum(s) as s, sum(c) as c, sum(u) as u, sum(ps) as ps, sum(pc) as pc, sum(pu) as pu, sum(r) as r from (
+       select ${key}, shares as s, clicks as c, unique_clicks as u, 0 as ps, 0 as pc, 0 as pu, 1 as r from (${now.sql}) n
+       union all
+       select ${key}, 0, 0, 0, shares, clicks, unique_clicks, 0 from (${then.sql}) b
+     ) periods group by ${key}`,
+    [...now.params, ...then.params]
+  )
+  return rows.map((row) => ({
+    key: String(row.k),
+    inRange: num(row.r) > 0,
+    current: { shares: num(row.s), clicks: num(row.c), uniqueClicks: num(row.u) },
+    previous: { shares: num(row.ps), clicks: num(row.pc), uniqueClicks: num(row.pu) }
+  }))
 }
 
 /**
- * What the dashboard's cards and tables need, in two grouped queries instead of one per figure:
- * (member, network) over the range and the one before it (a CASE on the day splits them), which
- * gives the totals, active members, reach and the members and networks tables; and posts over the
- * range, for the posts and topics tables. Both are bounded by the groups (members × networks,
- * posts), never by the clicks, and both read only the covering index of (tenant, day, event).
+ * What the dashboard's cards and tables need, in three grouped queries instead of one per figure:
+ * per member and per network over the range and the one before it (totals, active members, the
+ * members and networks tables), and per post over the range (the posts and topics tables). Each
+ * reads the monthly summaries for whole months and the daily counters only for the days around
+ * them: bounded by months × members, networks or posts, never by the clicks.
  */
-export async function summary(em: EntityManager, tenantId: string, range: DayRange, previous: DayRange): Promise<{ byMemberNetwork: MemberNetworkRow[]; byPost: BreakdownRow[] }> {
-  const sum = (event: string, when: string) => `sum(case when "event" = '${event}' and ${when} then "count" else 0 end)`
-  const current = '"day" >= ?'
-  const before = '"day" < ?'
-  const [pairs, posts] = await Promise.all([
-    select(
-      em,
-      `select member_id as m, network as n, ${sum('share', current)} as s, ${sum('click', current)} as c, ${sum('unique_click', current)} as u,
-         ${sum('share', before)} as ps, ${sum('click', before)} as pc, ${sum('unique_click', before)} as pu, sum(case when ${current} then 1 else 0 end) as r
-       from analytics_daily where tenant_id = ? and "day" >= ? and "day" <= ? and "event" in ('share', 'click', 'unique_click')
-       group by member_id, network`,
-      [range.from, range.from, range.from, range.from, range.from, range.from, range.from, tenantId, previous.from, range.to]
-    ),
+export async function summary(em: EntityManager, tenantId: string, range: DayRange, previous: DayRange): Promise<{ byMember: PeriodRow[]; byNetwork: PeriodRow[]; byPost: BreakdownRow[] }> {
+  const [byMember, byNetwork, byPost] = await Promise.all([
+    withPrevious(em, tenantId, range, previous, SUMMARIES.member, 'member_id'),
+    withPrevious(em, tenantId, range, previous, SUMMARIES.network, 'network'),
     breakdown(em, tenantId, range, 'post_id', { limit: null })
   ])
-  return {
-    byMemberNetwork: pairs.map((row) => ({
-      memberId: String(row.m),
-      network: String(row.n),
-      inRange: num(row.r) > 0,
-      current: { shares: num(row.s), clicks: num(row.c), uniqueClicks: num(row.u) },
-      previous: { shares: num(row.ps), clicks: num(row.pc), uniqueClicks: num(row.pu) }
-    })),
-    byPost: posts
-  }
+  return { byMember, byNetwork, byPost }
+}
+
+/**
+ * Shares per (member, network) of the members given, over the range and the one before it: reach
+ * multiplies them by what each member declared, so only members who declared an audience are read.
+ */
+export async function sharesOfMembers(em: EntityManager, tenantId: string, range: DayRange, previous: DayRange, memberIds: readonly string[]): Promise<{ memberId: string; network: string; current: number; previous: number }[]> {
+  if (memberIds.length === 0) return []
+  const now = summaryRows(SUMMARIES.memberNetwork, tenantId, range, { memberIds })
+  const then = summaryRows(SUMMARIES.memberNetwork, tenantId, before(range, previous), { memberIds })
+  const rows = await select(
+    em,
+    `select member_id as m, network as n, sum(s) as s, sum(ps) as ps from (
+       select member_id, network, shares as s, 0 as ps from (${now.sql}) n
+       union all
+       select member_id, network, 0, shares from (${then.sql}) b
+     ) pairs group by member_id, network`,
+    [...now.params, ...then.params]
+  )
+  return rows.map((row) => ({ memberId: String(row.m), network: String(row.n), current: num(row.s), previous: num(row.ps) }))
 }

@@ -1,5 +1,6 @@
 import { LockMode, type EntityManager } from '@mikro-orm/core'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { TENANT_FILTER } from '../../core/api.js'
 import { Member, type Role } from './entities/member.entity.js'
 import { requireMember, requireOperator } from './services/guards.js'
 import { avatarOf, type Avatar } from './services/people.js'
@@ -37,6 +38,7 @@ declare module 'fastify' {
 type MemberRow = { id: string; name: string; email: string; role: Role }
 const cardOf = (member: MemberRow): MemberCard => ({ id: member.id, name: member.name, email: member.email, role: member.role, avatar: avatarOf(member) })
 const FIELDS = ['id', 'name', 'email', 'role'] as const
+const membersSql = (count: number) => `select id, name, email, role from auth_member where tenant_id = ? and id in (${Array.from({ length: count }, () => '?').join(', ')})`
 
 export function authDoor(app: FastifyInstance, dialect: string): void {
   app.decorate('auth', {
@@ -45,8 +47,13 @@ export function authDoor(app: FastifyInstance, dialect: string): void {
     async members(em, ids) {
       const unique = [...new Set(ids)].filter(Boolean)
       if (unique.length === 0) return new Map()
-      const rows = await em.find(Member, { id: { $in: unique } }, { fields: [...FIELDS] })
-      return new Map(rows.map((row) => [row.id, cardOf(row)]))
+      // Pages ask for dozens of names at once (leaderboards, dashboards): plain rows, no entities to
+      // hydrate, for the instance `em` is scoped to (an unscoped `em` fails as the filter would).
+      const tenantId = (em.getFilterParams(TENANT_FILTER) as { tenantId?: string } | undefined)?.tenantId
+      const rows = tenantId
+        ? await em.getConnection().execute<MemberRow[]>(membersSql(unique.length), [tenantId, ...unique], 'all', em.getTransactionContext())
+        : await em.find(Member, { id: { $in: unique } }, { fields: [...FIELDS] })
+      return new Map(rows.map((row: MemberRow) => [row.id, cardOf(row)]))
     },
     async membersWithRole(em, roles, options = {}) {
       const lockMode = options.lock && dialect === 'postgresql' ? LockMode.PESSIMISTIC_WRITE : undefined

@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/core'
 import type { FastifyInstance } from 'fastify'
+import { TENANT_FILTER } from '../../core/api.js'
 import { Post, PostTopic } from './entities/post.entity.js'
 import { FavouriteTopic, Topic } from './entities/topic.entity.js'
 import { findPost, shareTextsFor } from './services/posts.js'
@@ -101,17 +102,24 @@ export function feedsDoor(app: FastifyInstance): void {
     },
     async topicsOf(em, postIds) {
       const unique = [...new Set(postIds)].filter(Boolean)
-      const links: { postId: string; topicId: string }[] = []
+      const result = new Map<string, { id: string; name: string }[]>()
+      // Dashboards ask for every post of a year: plain rows of one join, no entities to hydrate, for
+      // the instance `em` is scoped to (an unscoped `em` fails as the tenant filter would).
+      const tenantId = (em.getFilterParams(TENANT_FILTER) as { tenantId?: string } | undefined)?.tenantId
+      if (!tenantId) throw new Error('topicsOf needs an entity manager scoped to an instance')
       // In slices, so a dashboard over thousands of posts stays under SQLite's limit on bound values.
       for (let start = 0; start < unique.length; start += 500) {
-        links.push(...(await em.find(PostTopic, { postId: { $in: unique.slice(start, start + 500) } }, { fields: ['postId', 'topicId'] })))
-      }
-      const topics = links.length ? await em.find(Topic, { id: { $in: [...new Set(links.map((link) => link.topicId))] } }, { fields: ['id', 'name'] }) : []
-      const names = new Map(topics.map((topic) => [topic.id, topic.name]))
-      const result = new Map<string, { id: string; name: string }[]>()
-      for (const { postId, topicId } of links) {
-        const name = names.get(topicId)
-        if (name !== undefined) result.set(postId, [...(result.get(postId) ?? []), { id: topicId, name }])
+        const slice = unique.slice(start, start + 500)
+        const rows = await em
+          .getConnection()
+          .execute<{ post_id: string; topic_id: string; name: string }[]>(
+            `select pt.post_id, pt.topic_id, t.name from feeds_post_topic pt join feeds_topic t on t.id = pt.topic_id and t.tenant_id = pt.tenant_id
+             where pt.tenant_id = ? and pt.post_id in (${slice.map(() => '?').join(', ')}) order by pt.post_id, t.position, t.name`,
+            [tenantId, ...slice],
+            'all',
+            em.getTransactionContext()
+          )
+        for (const row of rows) result.set(row.post_id, [...(result.get(row.post_id) ?? []), { id: row.topic_id, name: row.name }])
       }
       return result
     }

@@ -1,6 +1,5 @@
 import type { EntityManager } from '@mikro-orm/core'
 import type { FastifyInstance } from 'fastify'
-import { AnalyticsMember } from '../../entities/member.entity.js'
 import { thisMonth, thisWeek, type DayRange } from '../lib/range.js'
 import { pointsByMember } from './rollups.js'
 
@@ -56,9 +55,11 @@ export async function leaderboard(
   const ids = [...shown, ...detached].map((row) => row.memberId)
   const [members, preferences] = await Promise.all([
     input.anonymous ? Promise.resolve(new Map<string, { name: string }>()) : app.auth.members(em, ids),
-    ids.length && !input.anonymous ? em.find(AnalyticsMember, { tenantId: input.tenantId, memberId: { $in: ids }, hideName: true }, { fields: ['memberId'] }) : Promise.resolve([])
+    ids.length && !input.anonymous
+      ? em.getConnection().execute<{ member_id: string }[]>(`select member_id from analytics_member where tenant_id = ? and hide_name = ? and member_id in (${ids.map(() => '?').join(', ')})`, [input.tenantId, true, ...ids], 'all', em.getTransactionContext())
+      : Promise.resolve([])
   ])
-  const hidden = new Set(preferences.map((row) => row.memberId))
+  const hidden = new Set(preferences.map((row: { member_id: string }) => row.member_id))
   const rowOf = (standing: Standing, isDetached: boolean): LeaderboardRow => {
     const you = standing.memberId === input.viewerId
     const name = members.get(standing.memberId)?.name

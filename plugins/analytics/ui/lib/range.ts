@@ -71,7 +71,8 @@ export function previousOf(range: DayRange): DayRange {
 /** Every day of a range, in order. */
 export function daysOf(range: DayRange): string[] {
   const days: string[] = []
-  for (let day = range.from; day <= range.to; day = addDays(day, 1)) days.push(day)
+  const last = Date.parse(`${range.to}T00:00:00Z`)
+  for (let at = Date.parse(`${range.from}T00:00:00Z`); at <= last; at += DAY_MS) days.push(dayOf(new Date(at)))
   return days
 }
 

@@ -20,8 +20,11 @@ export async function seriesOf(em: EntityManager, tenantId: string, range: DayRa
   const days = await perDay(em, tenantId, range, SERIES_EVENTS, options.memberId)
   const grain = options.grain ?? (lengthOf(range) > DAILY_UP_TO ? 'week' : 'day')
   const buckets = new Map<string, ChartBucket>()
+  // Days follow each other: a new week starts at each Monday (and at the first day).
+  let week = weekOf(range.from)
   for (const day of daysOf(range)) {
-    const key = grain === 'week' ? weekOf(day) : day
+    if (grain === 'week' && day !== range.from && new Date(`${day}T00:00:00Z`).getUTCDay() === 1) week = day
+    const key = grain === 'week' ? week : day
     let bucket = buckets.get(key)
     if (!bucket) {
       bucket = { key, label: key, values: { share: 0, click: 0, unique_click: 0 } }

@@ -6,7 +6,7 @@ import { AnalyticsEvent } from './entities/event.entity.js'
 import { AnalyticsMember } from './entities/member.entity.js'
 import { AnalyticsRequest } from './entities/request.entity.js'
 import { addDays } from './lib/days.js'
-import { refreshSummaries } from './services/summaries.js'
+import { withSummaries } from './services/summaries.js'
 
 /** What analytics keeps about a member, for the privacy policy and `/me/data`. */
 export const analyticsPersonalData: PersonalDataDeclaration[] = [
@@ -140,9 +140,8 @@ async function anonymiseDaily(em: EntityManager, memberId: string): Promise<numb
       existing.set(groupOf(row), row)
     }
   }
-  await em.flush()
-  // The summaries of every month she had activity in are counted again without her.
+  // The summaries of the days she had activity on are counted again without her.
   const days = rows.map((row) => row.day).sort()
-  await refreshSummaries(em, { tenantId: rows[0].tenantId, from: days[0], to: addDays(days[days.length - 1], 1) })
+  await withSummaries(em, { tenantId: rows[0].tenantId, from: days[0], to: addDays(days[days.length - 1], 1) }, () => em.flush())
   return rows.length
 }

@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/core'
 import { AnalyticsEvent } from '../entities/event.entity.js'
 import { addDays, dayOf } from '../lib/days.js'
 import type { RollupRange, RollupResult, RollupSource } from './rollup.js'
+import { recountSummaries } from './summaries.js'
 
 /** Days per transaction: a month of counters is rebuilt at a time, so no transaction grows without bound. */
 const CHUNK_DAYS = 31
@@ -68,6 +69,9 @@ export async function rebuild(
     rows += inserted
     out(`${start} … ${addDays(end, -1)}: ${deleted} counters replaced by ${inserted}`)
   }
+  // The summaries followed every month; counted once more from all daily counters, they are right
+  // even if they had drifted.
+  await em.transactional((tx) => recountSummaries(tx, plan.tenantId))
   if (from < plan.eventCutoff) out(`days before ${plan.eventCutoff} kept their event counters: their raw events are past retention`)
   if (from < plan.clickCutoff) out(`days before ${plan.clickCutoff} kept their share and click counters: their raw clicks are past retention`)
   const days = Math.round((new Date(to).getTime() - new Date(from).getTime()) / 86_400_000)

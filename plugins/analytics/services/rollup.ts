@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/core'
 import type { FastifyInstance } from 'fastify'
 import type { PluginContext } from '../../../core/api.js'
 import { addDays, dayOf, startOf } from '../lib/days.js'
-import { refreshSummaries } from './summaries.js'
+import { withSummaries } from './summaries.js'
 
 type Dialect = PluginContext['settings']['dialect']
 
@@ -43,8 +43,7 @@ const newId = (dialect: Dialect) => (dialect === 'postgresql' ? 'gen_random_uuid
  * Recomputes the daily counters of a day range from raw data, set-based: in one transaction, the
  * range's counters are deleted, analytics' own events are counted by one INSERT … SELECT … GROUP BY,
  * and sharing's activity (grouped by the database behind its door) is inserted in multi-row batches.
- * The monthly summaries of the months touched are made anew from the daily counters in the same
- * transaction. Running it twice gives the same rows; readers see the old counters or the new ones,
+ * The summaries (monthly, all-time, the instance's days) follow in the same transaction. Running it twice gives the same rows; readers see the old counters or the new ones,
  * never a mix.
  */
 export async function rollupRange(em: EntityManager, dialect: Dialect, activity: (em: EntityManager, range: { from: Date; to: Date; tenantId?: string }) => Promise<SharingActivity[]>, range: RollupRange = {}): Promise<RollupResult> {
@@ -58,7 +57,7 @@ export async function rollupRange(em: EntityManager, dialect: Dialect, activity:
   const tenantParams = range.tenantId ? [range.tenantId] : []
   const sharingList = SHARING_EVENTS.map((event) => `'${event}'`).join(', ')
   const sourceCondition = sources.length === 2 ? '' : sources[0] === 'sharing' ? ` and event in (${sharingList})` : ` and event not in (${sharingList})`
-  await em.transactional(async (tx) => {
+  await em.transactional((tx) => withSummaries(tx, { from, to, tenantId: range.tenantId }, async () => {
     const connection = tx.getConnection()
     const transaction = tx.getTransactionContext()
     const run = <T>(sql: string, params: unknown[], kind: 'all' | 'run' = 'run') => connection.execute<T>(sql, params, kind, transaction)
@@ -100,7 +99,6 @@ export async function rollupRange(em: EntityManager, dialect: Dialect, activity:
       }
       result.inserted += rows.length
     }
-    await refreshSummaries(tx, { from, to, tenantId: range.tenantId })
-  })
+  }))
   return result
 }

@@ -4,19 +4,20 @@ import { addDays, addMonths, firstDayOf, monthOf } from '../lib/days.js'
 
 /**
  * How one summary table (entities/summary.entity.ts) is made from the daily counters: per period
- * (`"day"` or `"month"`) and the daily columns in `keys`, either the three dashboard events pivoted
- * into `shares`, `clicks` and `unique_clicks`, or one `count` per event (`"event"` among the keys).
+ * (a UTC `"day"`, a UTC `"month"`, or none for all time) and the daily columns in `keys`, either
+ * the three dashboard events pivoted into `shares`, `clicks` and `unique_clicks`, or one `count` per
+ * event (`"event"` among the keys).
  */
 export interface Summary {
   table: string
-  period: 'day' | 'month'
+  period: 'day' | 'month' | 'all'
   /** The rows of `analytics_monthly` this summary is, and the key columns it leaves ''. */
   dimension?: { name: Dimension; blank: readonly string[] }
   keys: readonly string[]
   pivot: boolean
   /** Daily counters left out (e.g. those of no member). */
   where?: string
-  /** A table with the sum of every period, kept up to date by each refresh (read for all time). */
+  /** For a monthly summary, its all-time twin: read when a page asks for all time. */
   allTime?: string
 }
 
@@ -26,6 +27,7 @@ export const SUMMARIES = {
   post: { table: 'analytics_monthly', period: 'month', dimension: { name: 'post', blank: ['member_id', 'network'] }, keys: ['post_id'], pivot: true },
   memberNetwork: { table: 'analytics_monthly', period: 'month', dimension: { name: 'member_network', blank: ['post_id'] }, keys: ['member_id', 'network'], pivot: true },
   monthActivity: { table: 'analytics_month_activity', period: 'month', keys: ['member_id', '"event"'], pivot: false, where: "member_id <> ''", allTime: 'analytics_total_activity' },
+  totalActivity: { table: 'analytics_total_activity', period: 'all', keys: ['member_id', '"event"'], pivot: false, where: "member_id <> ''" },
   dayTotal: { table: 'analytics_day_total', period: 'day', keys: [], pivot: true }
 } as const satisfies Record<string, Summary>
 
@@ -36,63 +38,94 @@ export const PIVOTED = [
   { event: 'unique_click', column: 'unique_clicks' }
 ] as const
 
-const pivotSums = PIVOTED.map(({ event, column }) => `sum(case when "event" = '${event}' then "count" else 0 end) as ${column}`).join(', ')
 const pivotFilter = `"event" in (${PIVOTED.map(({ event }) => `'${event}'`).join(', ')})`
 
-/** What a summary's value columns are called, and how daily counters add up to them. */
-export const valuesOf = (summary: Summary) => (summary.pivot ? { columns: PIVOTED.map(({ column }) => column).join(', '), sums: pivotSums } : { columns: '"count"', sums: 'sum("count") as "count"' })
+/** What a summary's value columns are called, and how daily counters add up to them (negated with `sign` '-'). */
+export function valuesOf(summary: Summary, sign: '' | '-' = '') {
+  if (!summary.pivot) return { names: ['"count"'], columns: '"count"', sums: `${sign}sum("count") as "count"` }
+  return {
+    names: PIVOTED.map(({ column }) => column),
+    columns: PIVOTED.map(({ column }) => column).join(', '),
+    sums: PIVOTED.map(({ event, column }) => `${sign}sum(case when "event" = '${event}' then "count" else 0 end) as ${column}`).join(', ')
+  }
+}
 
 /** The daily counters a summary counts, as `and …` conditions. */
 export const filterOf = (summary: Summary) => [summary.pivot ? pivotFilter : '', summary.where ?? ''].filter(Boolean).map((condition) => ` and ${condition}`).join('')
 
+/** The SQL pieces of a summary's rows: its key columns as stored, and as computed from daily counters. */
+function shapeOf(summary: Summary) {
+  const period = summary.period === 'month' ? 'substr("day", 1, 7)' : summary.period === 'day' ? '"day"' : null
+  const blank = summary.dimension?.blank ?? []
+  return {
+    /** Every primary key column, in the order of `computed`. */
+    stored: ['tenant_id', ...(summary.dimension ? ['dimension'] : []), ...(period ? [`"${summary.period}"`] : []), ...summary.keys, ...blank].join(', '),
+    computed: ['tenant_id', ...(summary.dimension ? [`'${summary.dimension.name}'`] : []), ...(period ? [period] : []), ...summary.keys, ...blank.map(() => "''")].join(', '),
+    groups: ['tenant_id', ...(period ? [period] : []), ...summary.keys].join(', '),
+    dimension: summary.dimension ? ` and dimension = '${summary.dimension.name}'` : ''
+  }
+}
+
+type DayRange = { from: string; to: string; tenantId?: string }
+
 /**
- * Makes every summary agree with the daily counters again for the periods holding the days
- * [`from`, `to`) (`to` excluded), of one instance or all: each period's rows are deleted and counted
- * anew from `analytics_daily`, set-based. Run inside the transaction that changed the daily counters,
- * so readers see both old or both new.
+ * Changes the daily counters of the days [`from`, `to`) (`to` excluded), of one instance or all,
+ * and every summary with them, in the transaction of `em`: what those days held is taken out of the
+ * summaries, `change` runs, and what they hold now is added, so the work follows the days changed,
+ * not the months or years the summaries cover. Rows that fall to zero go. Readers see both old or
+ * both new.
  */
-export async function refreshSummaries(em: EntityManager, range: { from: string; to: string; tenantId?: string }): Promise<void> {
-  if (range.from >= range.to) return
+export async function withSummaries<T>(em: EntityManager, range: DayRange, change: () => Promise<T>): Promise<T> {
+  if (range.from >= range.to) return change()
   const connection = em.getConnection()
   const transaction = em.getTransactionContext()
   const run = (sql: string, params: unknown[]) => connection.execute(sql, params, 'run', transaction)
   const tenant = range.tenantId ? ' and tenant_id = ?' : ''
   const tenantParams = range.tenantId ? [range.tenantId] : []
-  const lastDay = addDays(range.to, -1)
-  const months = { first: monthOf(range.from), last: monthOf(lastDay) }
-  for (const summary of Object.values(SUMMARIES) as Summary[]) {
-    const monthly = summary.period === 'month'
-    const period = monthly ? 'substr("day", 1, 7)' : '"day"'
-    const [first, last] = monthly ? [months.first, months.last] : [range.from, lastDay]
-    const [dayFrom, dayTo] = monthly ? [firstDayOf(months.first), firstDayOf(addMonths(months.last, 1))] : [range.from, range.to]
-    const keys = summary.keys.map((key) => `, ${key}`).join('')
-    const { columns, sums } = valuesOf(summary)
-    const dimension = summary.dimension ? { where: ` and dimension = '${summary.dimension.name}'`, column: ', dimension', value: `, '${summary.dimension.name}'` } : { where: '', column: '', value: '' }
-    const blank = { columns: (summary.dimension?.blank ?? []).map((column) => `, ${column}`).join(''), values: (summary.dimension?.blank ?? []).map(() => `, ''`).join('') }
-    const periods = `"${summary.period}" >= ? and "${summary.period}" <= ?${tenant}${dimension.where}`
-    // The all-time sums lose what the periods held and, once they are counted again, gain it back.
-    const toAllTime = async (sign: '-' | '') => {
-      if (!summary.allTime) return
+  const summaries = Object.values(SUMMARIES) as Summary[]
+  const apply = async (sign: '' | '-') => {
+    for (const summary of summaries) {
+      const shape = shapeOf(summary)
+      const { names, columns, sums } = valuesOf(summary, sign)
       await run(
-        `insert into ${summary.allTime} (tenant_id${keys}, ${columns})
-         select tenant_id${keys}, ${sign}sum("count") from ${summary.table} where ${periods} group by tenant_id${keys}
-         on conflict (tenant_id${keys}) do update set "count" = ${summary.allTime}."count" + excluded."count"`,
-        [first, last, ...tenantParams]
+        `insert into ${summary.table} (${shape.stored}, ${columns})
+         select ${shape.computed}, ${sums} from analytics_daily
+         where "day" >= ? and "day" < ?${tenant}${filterOf(summary)}
+         group by ${shape.groups}
+         on conflict (${shape.stored}) do update set ${names.map((name) => `${name} = ${summary.table}.${name} + excluded.${name}`).join(', ')}`,
+        [range.from, range.to, ...tenantParams]
       )
     }
-    await toAllTime('-')
-    await run(`delete from ${summary.table} where ${periods}`, [first, last, ...tenantParams])
-    await run(
-      `insert into ${summary.table} (tenant_id${dimension.column}, "${summary.period}"${keys}${blank.columns}, ${columns})
-       select tenant_id${dimension.value}, ${period}${keys}${blank.values}, ${sums} from analytics_daily
-       where "day" >= ? and "day" < ?${tenant}${filterOf(summary)}
-       group by tenant_id, ${period}${keys}`,
-      [dayFrom, dayTo, ...tenantParams]
-    )
-    if (summary.allTime) {
-      await toAllTime('')
-      await run(`delete from ${summary.allTime} where "count" = 0${tenant}`, tenantParams)
-    }
+  }
+  await apply('-')
+  const result = await change()
+  await apply('')
+  const lastDay = addDays(range.to, -1)
+  for (const summary of summaries) {
+    const { names } = valuesOf(summary)
+    const zero = names.map((name) => `${name} = 0`).join(' and ')
+    const [first, last] = summary.period === 'month' ? [monthOf(range.from), monthOf(lastDay)] : [range.from, lastDay]
+    const periods = summary.period === 'all' ? '' : ` and "${summary.period}" >= ? and "${summary.period}" <= ?`
+    await run(`delete from ${summary.table} where ${zero}${periods}${tenant}${shapeOf(summary).dimension}`, [...(periods ? [first, last] : []), ...tenantParams])
+  }
+  return result
+}
+
+/**
+ * Counts every summary of one instance (or of all) again from all its daily counters: what
+ * `kaiku analytics rebuild` ends with, so summaries that disagree for any reason are made right.
+ */
+export async function recountSummaries(em: EntityManager, tenantId?: string): Promise<void> {
+  const connection = em.getConnection()
+  const transaction = em.getTransactionContext()
+  const run = (sql: string, params: unknown[]) => connection.execute(sql, params, 'run', transaction)
+  const tenant = tenantId ? ' and tenant_id = ?' : ''
+  const params = tenantId ? [tenantId] : []
+  for (const summary of Object.values(SUMMARIES) as Summary[]) {
+    const shape = shapeOf(summary)
+    const { columns, sums } = valuesOf(summary)
+    await run(`delete from ${summary.table} where 1 = 1${tenant}${shape.dimension}`, params)
+    await run(`insert into ${summary.table} (${shape.stored}, ${columns}) select ${shape.computed}, ${sums} from analytics_daily where 1 = 1${tenant}${filterOf(summary)} group by ${shape.groups}`, params)
   }
 }
 

@@ -9,7 +9,7 @@ import { Click } from '../../../plugins/sharing/entities/sharing.entity.js'
 import { testEnv } from '../../helper.js'
 import { acme } from '../feeds/helpers.js'
 import { globexWithPost } from '../sharing/globex.js'
-import { analyticsPlugins } from './helpers.js'
+import { analyticsPlugins, summaryCheck } from './helpers.js'
 
 t.test('kaiku analytics rebuild recomputes counters from raw events, per instance, and says what it did', async (t) => {
   const { env, dir } = await testEnv(t, { plugins: analyticsPlugins })
@@ -25,6 +25,9 @@ t.test('kaiku analytics rebuild recomputes counters from raw events, per instanc
   await app.analytics.record(em, { tenantId: acmeId, type: 'email_open', at })
   // A stale, wrong counter, as if a rollup had been lost.
   await em.insert(AnalyticsDaily, { id: randomUUID(), tenantId: acmeId, day: at.toISOString().slice(0, 10), postId: '', memberId: '', network: '', event: 'email_open', count: 99 })
+  // And summaries that drifted from the daily counters (as if written by hand).
+  await em.getConnection().execute("insert into analytics_monthly (tenant_id, dimension, month, member_id, network, post_id, shares, clicks, unique_clicks) values (?, 'network', '2020-01', '', 'x', '', 0, 7, 0)", [acmeId])
+  await em.getConnection().execute("insert into analytics_total_activity (tenant_id, member_id, event, count) values (?, ?, 'share', 3)", [acmeId, randomUUID()])
   await app.close()
 
   const run = async (args: string[]) => {
@@ -48,4 +51,9 @@ t.test('kaiku analytics rebuild recomputes counters from raw events, per instanc
   t.equal(rows.filter((row) => row.tenantId === acmeId && row.event === 'click').reduce((sum, row) => sum + row.count, 0), 2, 'both clicks counted')
   t.notOk(rows.some((row) => row.tenantId === globex.tenantId && row.event === 'click'), 'another instance is left alone with --tenant')
   t.ok(await check.kaiku.orm.em.fork().count(AnalyticsEvent, {}, { filters: false }), 'raw events are kept')
+  const summaries = await summaryCheck(check)
+  for (const [name, { stored, expected }] of Object.entries(summaries)) {
+    t.same(stored.filter((line) => line.startsWith(acmeId)), expected.filter((line) => line.startsWith(acmeId)), `${name}: counted again from the daily counters`)
+  }
+  t.ok(summaries['monthly members'].stored.some((line) => line.startsWith(acmeId)), 'the instance has summaries')
 })

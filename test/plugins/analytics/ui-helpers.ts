@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { AnalyticsDaily } from '../../../plugins/analytics/entities/daily.entity.js'
 import { addDays } from '../../../plugins/analytics/lib/days.js'
-import { refreshSummaries } from '../../../plugins/analytics/services/summaries.js'
+import { withSummaries } from '../../../plugins/analytics/services/summaries.js'
 import { Member } from '../../../plugins/auth/entities/member.entity.js'
 import { build, type BuildOptions, type TestLike } from '../../helper.js'
 import type { App } from '../auth/helpers.js'
@@ -33,13 +33,16 @@ export async function tenantIdOf(app: App, slug = 'acme') {
 /** Rollup rows of one instance, with known numbers, as the rollup job would have written them (summaries included). */
 export async function seedDaily(app: App, rows: DailyRow[], slug = 'acme') {
   const tenantId = await tenantIdOf(app, slug)
-  const em = app.kaiku.orm.em.fork()
-  for (const row of rows) {
-    em.create(AnalyticsDaily, { id: randomUUID(), tenantId, day: row.day, event: row.event, count: row.count, postId: row.postId ?? '', memberId: row.memberId ?? '', network: row.network ?? '' })
-  }
-  await em.flush()
   const days = rows.map((row) => row.day).sort()
-  if (days.length) await refreshSummaries(em, { tenantId, from: days[0], to: addDays(days[days.length - 1], 1) })
+  if (days.length === 0) return
+  await app.kaiku.orm.em.fork().transactional((tx) =>
+    withSummaries(tx, { tenantId, from: days[0], to: addDays(days[days.length - 1], 1) }, async () => {
+      for (const row of rows) {
+        tx.create(AnalyticsDaily, { id: randomUUID(), tenantId, day: row.day, event: row.event, count: row.count, postId: row.postId ?? '', memberId: row.memberId ?? '', network: row.network ?? '' })
+      }
+      await tx.flush()
+    })
+  )
 }
 
 /** Member ids by email, of every instance. */

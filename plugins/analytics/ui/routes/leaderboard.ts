@@ -3,6 +3,7 @@ import { InvalidInputError, Type, type PluginContext, type TypeBoxTypeProvider }
 import { settingsOf } from '../../services/settings.js'
 import { formatters } from '../lib/format.js'
 import { activityLabels, effectivePoints, isPeriod, leaderboard, periodRange, PERIODS } from '../services/points.js'
+import { activityByMember } from '../services/rollups.js'
 import { tenantOf, today, viewerOf } from './common.js'
 
 const PeriodQuery = Type.Object({ period: Type.Optional(Type.String({ maxLength: 10 })) })
@@ -23,15 +24,16 @@ export function leaderboardRoutes(app: FastifyInstance, ctx: PluginContext): voi
       const period = request.query.period ?? 'week'
       if (!isPeriod(period)) throw new InvalidInputError(t(request, 'leaderboard.badPeriod'))
       const tenantId = tenantOf(request)
-      const settings = await settingsOf(request.em, tenantId)
-      const format = formatters(request.locale, settings.currency)
       const range = periodRange(period, today())
+      // The activity does not depend on the settings: both are read at once, the points weighed here.
+      const [settings, activity] = await Promise.all([settingsOf(request.em, tenantId), activityByMember(request.em, tenantId, range)])
+      const format = formatters(request.locale, settings.currency)
       const points = effectivePoints(app, settings.points)
       const labels = activityLabels(app)
       const board = await leaderboard(app, request.em, {
         tenantId,
         viewerId: viewerOf(request),
-        range,
+        activity,
         points,
         anonymous: settings.leaderboardAnonymous,
         labels: { anonymous: t(request, 'leaderboard.anonymous'), you: t(request, 'leaderboard.you') }

@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/core'
 import type { FastifyInstance } from 'fastify'
 import { thisMonth, thisWeek, type DayRange } from '../lib/range.js'
-import { pointsByMember } from './rollups.js'
+import { pointsByMember, pointsOf, type MemberActivity } from './rollups.js'
 
 export const PERIODS = ['week', 'month', 'all'] as const
 export type Period = (typeof PERIODS)[number]
@@ -20,7 +20,11 @@ export interface Standing {
 }
 
 export async function standings(em: EntityManager, tenantId: string, range: DayRange | null, points: Record<string, number>): Promise<Standing[]> {
-  const rows = await pointsByMember(em, tenantId, range, points)
+  return ranked(await pointsByMember(em, tenantId, range, points))
+}
+
+/** Places from points, most first. */
+export function ranked(rows: { memberId: string; points: number }[]): Standing[] {
   let rank = 0
   return rows.map((row, i) => {
     if (i === 0 || row.points !== rows[i - 1].points) rank = i + 1
@@ -46,9 +50,9 @@ export interface LeaderboardRow {
 export async function leaderboard(
   app: FastifyInstance,
   em: EntityManager,
-  input: { tenantId: string; viewerId: string; range: DayRange | null; points: Record<string, number>; anonymous: boolean; labels: { anonymous: string; you: string } }
+  input: { tenantId: string; viewerId: string; activity: readonly MemberActivity[]; points: Record<string, number>; anonymous: boolean; labels: { anonymous: string; you: string } }
 ): Promise<{ rows: LeaderboardRow[]; mine: Standing | null; ranked: number }> {
-  const all = await standings(em, input.tenantId, input.range, input.points)
+  const all = ranked(pointsOf(input.activity, input.points))
   const mine = all.find((row) => row.memberId === input.viewerId) ?? null
   const shown = all.slice(0, LEADERBOARD_ROWS)
   const detached = mine && !shown.includes(mine) ? [mine] : []

@@ -118,26 +118,39 @@ export async function sharesByMemberAndNetwork(em: EntityManager, tenantId: stri
   return rows.map((row) => ({ memberId: String(row.m), network: String(row.net), shares: num(row.n) }))
 }
 
-/**
- * Points per member over a range (all time when null): Σ count × points[event], computed in the
- * database with the tenant's weights bound as parameters. Members with no points are left out.
- */
-export async function pointsByMember(em: EntityManager, tenantId: string, range: DayRange | null, points: Record<string, number>): Promise<{ memberId: string; points: number }[]> {
-  // Weights are whole numbers checked here and written into the SQL (PostgreSQL cannot type a bound
-  // `then ?`); event names stay bound parameters.
-  const weights = Object.entries(points).filter(([, value]) => Number.isSafeInteger(value) && value !== 0)
-  if (weights.length === 0) return []
+/** Each member's count of each event over a range (all time when null), members only. */
+export interface MemberActivity {
+  memberId: string
+  event: string
+  count: number
+}
+
+export async function activityByMember(em: EntityManager, tenantId: string, range: DayRange | null): Promise<MemberActivity[]> {
   const source = summaryRows(SUMMARIES.monthActivity, tenantId, range)
-  const weight = `case "event" ${weights.map(([, value]) => `when ? then ${value}`).join(' ')} else 0 end`
-  const events = weights.map(([event]) => event)
-  const rows = await select(
-    em,
-    `select member_id as m, sum("count" * ${weight}) as p from (${source.sql}) s
-     where "event" in (${placeholders(events)})
-     group by member_id having sum("count" * ${weight}) > 0 order by p desc, m asc`,
-    [...events, ...source.params, ...events, ...events]
-  )
-  return rows.map((row) => ({ memberId: String(row.m), points: num(row.p) }))
+  const rows = await select(em, `select member_id as m, "event" as e, sum("count") as n from (${source.sql}) s group by member_id, "event"`, source.params)
+  return rows.map((row) => ({ memberId: String(row.m), event: String(row.e), count: num(row.n) }))
+}
+
+/**
+ * Points per member: Σ count × points[event] (whole-number weights; others count nothing), most
+ * points first, then by member id. Members with no points are left out.
+ */
+export function pointsOf(activity: readonly MemberActivity[], points: Record<string, number>): { memberId: string; points: number }[] {
+  const sums = new Map<string, number>()
+  for (const { memberId, event, count } of activity) {
+    const weight = points[event]
+    if (Number.isSafeInteger(weight) && weight !== 0) sums.set(memberId, (sums.get(memberId) ?? 0) + count * weight)
+  }
+  return [...sums]
+    .filter(([, total]) => total > 0)
+    .map(([memberId, total]) => ({ memberId, points: total }))
+    .sort((a, b) => b.points - a.points || (a.memberId < b.memberId ? -1 : a.memberId > b.memberId ? 1 : 0))
+}
+
+/** Points per member over a range (all time when null), as `pointsOf` counts them. */
+export async function pointsByMember(em: EntityManager, tenantId: string, range: DayRange | null, points: Record<string, number>): Promise<{ memberId: string; points: number }[]> {
+  if (!Object.values(points).some((value) => Number.isSafeInteger(value) && value !== 0)) return []
+  return pointsOf(await activityByMember(em, tenantId, range), points)
 }
 
 type Figures = { shares: number; clicks: number; uniqueClicks: number }

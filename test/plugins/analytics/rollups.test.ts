@@ -3,19 +3,7 @@ import t from 'tap'
 import { Click, Share } from '../../../plugins/sharing/entities/sharing.entity.js'
 import { acme } from '../feeds/helpers.js'
 import { globexWithPost } from '../sharing/globex.js'
-import { buildAnalytics, stored, summaryCheck, tenantIdOf } from './helpers.js'
-
-/** A small seeded generator (mulberry32), so a failing round can be replayed. */
-function rng(seed: number) {
-  let a = seed >>> 0
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let x = Math.imul(a ^ (a >>> 15), 1 | a)
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296
-  }
-  return { next, pick: <T>(list: readonly T[]) => list[Math.floor(next() * list.length)], int: (n: number) => Math.floor(next() * n) }
-}
+import { buildAnalytics, rng, stored, summaryCheck, tenantIdOf } from './helpers.js'
 
 const START = Date.parse('2026-03-01T00:00:00Z')
 const DAY = 86_400_000

@@ -2,22 +2,11 @@ import { randomUUID } from 'node:crypto'
 import t from 'tap'
 import { addDays } from '../../../plugins/analytics/lib/days.js'
 import { monthsAndDays } from '../../../plugins/analytics/services/summaries.js'
-import { breakdown, perDay, pointsByMember, summary } from '../../../plugins/analytics/ui/services/rollups.js'
+import { breakdown, perDay, pointsByMember, sharesOfMembers, summary } from '../../../plugins/analytics/ui/services/rollups.js'
 import { acme } from '../feeds/helpers.js'
 import { globexWithPost } from '../sharing/globex.js'
+import { rng } from './helpers.js'
 import { buildAnalytics, seedDaily, tenantIdOf, type DailyRow } from './ui-helpers.js'
-
-/** A small seeded generator (mulberry32), so a failing round can be replayed. */
-function rng(seed: number) {
-  let a = seed >>> 0
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let x = Math.imul(a ^ (a >>> 15), 1 | a)
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296
-  }
-  return { next, pick: <T>(list: readonly T[]) => list[Math.floor(next() * list.length)], int: (n: number) => Math.floor(next() * n) }
-}
 
 t.test('a range is its whole months plus the days around them', async (t) => {
   t.same(monthsAndDays({ from: '2026-01-01', to: '2026-12-31' }), { months: { first: '2026-01', last: '2026-12' }, days: [] })
@@ -137,6 +126,16 @@ t.test('pages reading monthly summaries show what the daily counters add up to, 
       t.same(of(byNetwork, 'current'), nonZero(want.networks), `${label}: networks in the range`)
       t.same(of(byNetwork, 'previous'), nonZero(previous.networks), `${label}: networks in the range before`)
       t.same(byPost, want.posts, `${label}: posts`)
+      // Reach's shares per member and network: the same whether the members are few or many.
+      const real = members.filter(Boolean)
+      const sorted = <T extends { memberId: string; network: string }>(rows: T[]) => [...rows].sort((a, b) => `${a.memberId}${a.network}`.localeCompare(`${b.memberId}${b.network}`))
+      const few = sorted(await sharesOfMembers(em(), tenantId, range, before, real))
+      const many = sorted(await sharesOfMembers(em(), tenantId, range, before, [...real, ...Array.from({ length: 600 }, () => randomUUID())]))
+      t.same(many, few, `${label}: reach's shares with 603 members asked for`)
+      const wantShares = (rows: DailyRow[], span: { from: string; to: string }) =>
+        rows.filter((row) => row.event === 'share' && row.memberId && row.day >= span.from && row.day <= span.to).reduce((sum, row) => sum + row.count, 0)
+      t.equal(few.reduce((sum, row) => sum + row.current, 0), wantShares(all, range), `${label}: reach's shares in the range`)
+      t.equal(few.reduce((sum, row) => sum + row.previous, 0), wantShares(all, before), `${label}: reach's shares in the range before`)
     }
   }
 })

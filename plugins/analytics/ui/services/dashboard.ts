@@ -1,6 +1,5 @@
 import type { EntityManager } from '@mikro-orm/core'
 import type { FastifyInstance } from 'fastify'
-import { AnalyticsMember } from '../../entities/member.entity.js'
 import { previousOf, type DayRange } from '../lib/range.js'
 import { activeMembers, breakdown, sharesByMemberAndNetwork, sharesOfMembers, summary, totals, type BreakdownRow, type PeriodRow } from './rollups.js'
 
@@ -47,12 +46,21 @@ export const networkLabel = (id: string) => NETWORK_LABELS[id] ?? id
 /** Each member's declared audience per network, for the members given. */
 async function audiencesOf(em: EntityManager, tenantId: string, memberIds: string[]): Promise<Map<string, Record<string, number>>> {
   const audiences = new Map<string, Record<string, number>>()
-  // In slices, to stay under SQLite's limit on bound values; one row per member who shared.
+  // Plain rows, in slices to stay under SQLite's limit on bound values; one row per member who shared.
   for (let start = 0; start < memberIds.length; start += 500) {
-    const rows = await em.find(AnalyticsMember, { tenantId, memberId: { $in: memberIds.slice(start, start + 500) } }, { fields: ['memberId', 'audience'] })
-    for (const row of rows) audiences.set(row.memberId, row.audience ?? {})
+    const slice = memberIds.slice(start, start + 500)
+    const rows = await em
+      .getConnection()
+      .execute<{ member_id: string; audience: unknown }[]>(`select member_id, audience from analytics_member where tenant_id = ? and member_id in (${slice.map(() => '?').join(', ')})`, [tenantId, ...slice], 'all', em.getTransactionContext())
+    for (const row of rows) audiences.set(row.member_id, audienceOf(row.audience))
   }
   return audiences
+}
+
+/** A stored audience: JSON text on SQLite, already parsed on PostgreSQL; anything else counts as none. */
+function audienceOf(value: unknown): Record<string, number> {
+  const parsed = typeof value === 'string' ? (JSON.parse(value) as unknown) : value
+  return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, number>) : {}
 }
 
 function reachOf(byMemberNetwork: { memberId: string; network: string; shares: number }[], audiences: Map<string, Record<string, number>>) {

@@ -210,8 +210,11 @@ export async function summary(em: EntityManager, tenantId: string, range: DayRan
  */
 export async function sharesOfMembers(em: EntityManager, tenantId: string, range: DayRange, previous: DayRange, memberIds: readonly string[]): Promise<{ memberId: string; network: string; current: number; previous: number }[]> {
   if (memberIds.length === 0) return []
-  const now = summaryRows(SUMMARIES.memberNetwork, tenantId, range, { memberIds })
-  const then = summaryRows(SUMMARIES.memberNetwork, tenantId, before(range, previous), { memberIds })
+  // Named in the query while they are few (bound values are limited, on SQLite above all); else every
+  // member's rows are read and the others dropped here.
+  const named = memberIds.length <= 500 ? { memberIds } : {}
+  const now = summaryRows(SUMMARIES.memberNetwork, tenantId, range, named)
+  const then = summaryRows(SUMMARIES.memberNetwork, tenantId, before(range, previous), named)
   const rows = await select(
     em,
     `select member_id as m, network as n, sum(s) as s, sum(ps) as ps from (
@@ -221,5 +224,6 @@ export async function sharesOfMembers(em: EntityManager, tenantId: string, range
      ) pairs group by member_id, network`,
     [...now.params, ...then.params]
   )
-  return rows.map((row) => ({ memberId: String(row.m), network: String(row.n), current: num(row.s), previous: num(row.ps) }))
+  const wanted = new Set(memberIds)
+  return rows.filter((row) => wanted.has(String(row.m))).map((row) => ({ memberId: String(row.m), network: String(row.n), current: num(row.s), previous: num(row.ps) }))
 }

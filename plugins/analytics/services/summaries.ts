@@ -68,6 +68,9 @@ function shapeOf(summary: Summary) {
 
 type DayRange = { from: string; to: string; tenantId?: string }
 
+/** Runs statements in `em`'s transaction. */
+const runnerOf = (em: EntityManager) => (sql: string, params: unknown[]) => em.getConnection().execute(sql, params, 'run', em.getTransactionContext())
+
 /**
  * Changes the daily counters of the days [`from`, `to`) (`to` excluded), of one instance or all,
  * and every summary with them, in the transaction of `em`: what those days held is taken out of the
@@ -77,9 +80,7 @@ type DayRange = { from: string; to: string; tenantId?: string }
  */
 export async function withSummaries<T>(em: EntityManager, range: DayRange, change: () => Promise<T>): Promise<T> {
   if (range.from >= range.to) return change()
-  const connection = em.getConnection()
-  const transaction = em.getTransactionContext()
-  const run = (sql: string, params: unknown[]) => connection.execute(sql, params, 'run', transaction)
+  const run = runnerOf(em)
   const tenant = range.tenantId ? ' and tenant_id = ?' : ''
   const tenantParams = range.tenantId ? [range.tenantId] : []
   const summaries = Object.values(SUMMARIES) as Summary[]
@@ -116,9 +117,7 @@ export async function withSummaries<T>(em: EntityManager, range: DayRange, chang
  * `kaiku analytics rebuild` ends with, so summaries that disagree for any reason are made right.
  */
 export async function recountSummaries(em: EntityManager, tenantId?: string): Promise<void> {
-  const connection = em.getConnection()
-  const transaction = em.getTransactionContext()
-  const run = (sql: string, params: unknown[]) => connection.execute(sql, params, 'run', transaction)
+  const run = runnerOf(em)
   const tenant = tenantId ? ' and tenant_id = ?' : ''
   const params = tenantId ? [tenantId] : []
   for (const summary of Object.values(SUMMARIES) as Summary[]) {
@@ -148,7 +147,7 @@ export function monthsAndDays(range: { from: string; to: string }): { months: { 
 export function summaryRows(summary: Summary, tenantId: string, range: { from: string; to: string } | null, options: { memberIds?: readonly string[] } = {}): { sql: string; params: unknown[] } {
   const { columns, sums } = valuesOf(summary)
   const keys = summary.keys.map((key) => `${key}, `).join('')
-  const dimension = summary.dimension ? ` and dimension = '${summary.dimension.name}'` : ''
+  const { dimension } = shapeOf(summary)
   // Only these members' rows (the same values are bound again for every part).
   const members = options.memberIds ? ` and member_id in (${options.memberIds.map(() => '?').join(', ') || "''"})` : ''
   const memberParams = options.memberIds ?? []

@@ -48,12 +48,15 @@ export function dashboardRoutes(app: FastifyInstance, ctx: PluginContext): void 
       if (!asked.range) return rangeErrorPage(reply, request.query, asked.problem)
       const range = asked.range
       const tenantId = tenantOf(request)
-      const settings = await settingsOf(request.em, tenantId)
-      const format = formatters(request.locale, settings.currency)
       const labels = labelsFor(request)
-      // The chart's query is raw SQL (no entities): on PostgreSQL it runs on its own connection while
-      // the tables' queries run, instead of after them.
-      const [{ current, previous, tables: rowsOf }, series] = await Promise.all([dashboardOf(app, request.em, tenantId, range, labels), seriesOf(request.em, tenantId, range)])
+      // The settings, the tables and the chart at once: on PostgreSQL each query runs on its own
+      // connection instead of after the others (the chart's is raw SQL, the settings one entity).
+      const [settings, { current, previous, tables: rowsOf }, series] = await Promise.all([
+        settingsOf(request.em, tenantId),
+        dashboardOf(app, request.em, tenantId, range, labels),
+        seriesOf(request.em, tenantId, range)
+      ])
+      const format = formatters(request.locale, settings.currency)
       const days = lengthOf(range)
       const card = (key: string, value: number, before: number, shown: string, note?: string) => {
         const trend = trendOf(value, before)

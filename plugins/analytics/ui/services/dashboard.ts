@@ -155,9 +155,20 @@ export async function dashboardOf(app: FastifyInstance, em: EntityManager, tenan
   const previousRange = previousOf(range)
   const { byMember, byNetwork, byPost } = await summary(em, tenantId, range, previousRange)
   const sharers = byMember.filter((row) => row.key !== '' && (row.current.shares > 0 || row.previous.shares > 0))
-  const audiences = await audiencesOf(em, tenantId, sharers.map((row) => row.key))
-  const declared = [...audiences].filter(([, audience]) => Object.keys(audience).length > 0).map(([memberId]) => memberId)
-  const pairs = await sharesOfMembers(em, tenantId, range, previousRange, declared)
+  // Reach (audiences, then the shares of those who declared one) and the tables' names at once: only
+  // the posts are entities, every other query reads plain rows, so nothing shares the identity map.
+  const reachParts = async () => {
+    const audiences = await audiencesOf(em, tenantId, sharers.map((row) => row.key))
+    const declared = [...audiences].filter(([, audience]) => Object.keys(audience).length > 0).map(([memberId]) => memberId)
+    return { audiences, pairs: await sharesOfMembers(em, tenantId, range, previousRange, declared) }
+  }
+  const [{ audiences, pairs }, posts, members, topics] = await Promise.all([
+    reachParts(),
+    named(app, em, 'posts', byPost.slice(0, TOP_ROWS), labels),
+    named(app, em, 'members', inRange(byMember).slice(0, TOP_ROWS), labels),
+    named(app, em, 'topics', byPost, labels)
+  ])
+  const networks = await named(app, em, 'networks', inRange(byNetwork), labels)
   const totalsFor = (period: 'current' | 'previous'): Totals => {
     const sums = { shares: 0, clicks: 0, uniqueClicks: 0 }
     for (const row of byNetwork) {
@@ -168,10 +179,5 @@ export async function dashboardOf(app: FastifyInstance, em: EntityManager, tenan
     const { reach, sharesWithAudience } = reachOf(pairs.map((pair) => ({ memberId: pair.memberId, network: pair.network, shares: pair[period] })), audiences)
     return { ...sums, activeMembers: sharers.filter((row) => row[period].shares > 0).length, reach, sharesWithAudience }
   }
-  // One after the other: they share the request's entity manager.
-  const posts = await named(app, em, 'posts', byPost.slice(0, TOP_ROWS), labels)
-  const members = await named(app, em, 'members', inRange(byMember).slice(0, TOP_ROWS), labels)
-  const networks = await named(app, em, 'networks', inRange(byNetwork), labels)
-  const topics = await named(app, em, 'topics', byPost, labels)
   return { current: totalsFor('current'), previous: totalsFor('previous'), tables: { posts, members, networks, topics } }
 }

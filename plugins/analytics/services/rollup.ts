@@ -43,8 +43,8 @@ const newId = (dialect: Dialect) => (dialect === 'postgresql' ? 'gen_random_uuid
  * Recomputes the daily counters of a day range from raw data, set-based: in one transaction, the
  * range's counters are deleted, analytics' own events are counted by one INSERT … SELECT … GROUP BY,
  * and sharing's activity (grouped by the database behind its door) is inserted in multi-row batches.
- * The summaries (monthly, all-time, the instance's days) follow in the same transaction. Running it twice gives the same rows; readers see the old counters or the new ones,
- * never a mix.
+ * The summaries (monthly, all-time, the instance's days) follow in the same transaction. Running
+ * it twice gives the same rows; readers see the old counters or the new ones, never a mix.
  */
 export async function rollupRange(em: EntityManager, dialect: Dialect, activity: (em: EntityManager, range: { from: Date; to: Date; tenantId?: string }) => Promise<SharingActivity[]>, range: RollupRange = {}): Promise<RollupResult> {
   const today = dayOf(new Date())

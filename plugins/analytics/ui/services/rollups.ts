@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/core'
-import { SUMMARIES, summaryRows, type Summary } from '../../services/summaries.js'
+import { PIVOTED, SUMMARIES, summaryRows, type Summary } from '../../services/summaries.js'
 import { addDays } from '../lib/range.js'
 import type { DayRange } from '../lib/range.js'
 
@@ -46,7 +46,7 @@ function scope(tenantId: string, range: DayRange | null, memberId?: string) {
 }
 
 /** The column of a pivoted summary that holds each dashboard event. */
-const PIVOT_COLUMN: Record<string, string> = { share: 'shares', click: 'clicks', unique_click: 'unique_clicks' }
+const PIVOT_COLUMN: Record<string, string> = Object.fromEntries(PIVOTED.map(({ event, column }) => [event, column]))
 
 const placeholders = (values: readonly unknown[]) => values.map(() => '?').join(', ')
 

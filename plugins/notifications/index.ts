@@ -9,7 +9,7 @@ import { unsubscribeRoutes } from './routes/unsubscribe.js'
 import { sendBroadcast } from './services/broadcasts.js'
 import { queueDigests, sendDigest } from './services/digests.js'
 import { sendImpact } from './services/impact.js'
-import { importantPost } from './services/notices.js'
+import { importantPost, unreadCount } from './services/notices.js'
 import { notifier, type Notifier } from './services/notify.js'
 import { unsubscribeTokens } from './services/tokens.js'
 import { eraseNotifications, exportNotifications, notificationsPersonalData } from './privacy.js'
@@ -54,7 +54,7 @@ export default definePlugin({
       // The unread count beside "Notifications" in the header.
       'nav.entries': async (entries, { viewerId, tenantId, em }) => {
         if (!viewerId || !tenantId || !em || !entries.some((entry) => entry.href === '/notifications')) return entries
-        const unread = await em.count(Notice, { memberId: viewerId, readAt: null })
+        const unread = await unreadCount(em, tenantId, viewerId)
         return unread ? entries.map((entry) => (entry.href === '/notifications' ? { ...entry, badge: unread } : entry)) : entries
       }
     },

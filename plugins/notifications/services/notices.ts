@@ -24,3 +24,14 @@ export async function importantPost(app: FastifyInstance, em: EntityManager, not
   }
   return members.length
 }
+
+/** The header's unread count, asked for on every page: one plain count, no query building. */
+export async function unreadCount(em: EntityManager, tenantId: string, memberId: string): Promise<number> {
+  const [row] = await em.getConnection().execute<{ n: number | string }[]>(
+    'select count(*) as n from notifications_notice where tenant_id = ? and member_id = ? and read_at is null',
+    [tenantId, memberId],
+    'all',
+    em.getTransactionContext()
+  )
+  return Number(row?.n ?? 0)
+}

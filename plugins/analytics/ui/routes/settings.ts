@@ -70,7 +70,8 @@ export function settingsRoutes(app: FastifyInstance, ctx: PluginContext): void {
       )
 
     routes.get('/admin/analytics/settings', async (request, reply) => {
-      const settings = await settingsOf(request.em, tenantOf(request))
+      // The form shows what is stored, not what this process last cached.
+      const settings = await settingsOf(request.em, tenantOf(request), { fresh: true })
       const points = effectivePoints(app, settings.points)
       return page(request, reply, {
         costPerClick: centsText(settings.costPerClickCents),

@@ -45,25 +45,21 @@ export interface LeaderboardRow {
 
 /**
  * The leaderboard as a member sees it: names unless the instance chose an anonymous board or the
- * member opted out; the viewer always recognises their own row.
+ * member opted out (the activity says who did: `activityByMember` with `hiddenNames`); the viewer
+ * always recognises their own row.
  */
 export async function leaderboard(
   app: FastifyInstance,
   em: EntityManager,
-  input: { tenantId: string; viewerId: string; activity: readonly MemberActivity[]; points: Record<string, number>; anonymous: boolean; labels: { anonymous: string; you: string } }
+  input: { viewerId: string; activity: readonly MemberActivity[]; points: Record<string, number>; anonymous: boolean; labels: { anonymous: string; you: string } }
 ): Promise<{ rows: LeaderboardRow[]; mine: Standing | null; ranked: number }> {
   const all = ranked(pointsOf(input.activity, input.points))
   const mine = all.find((row) => row.memberId === input.viewerId) ?? null
   const shown = all.slice(0, LEADERBOARD_ROWS)
   const detached = mine && !shown.includes(mine) ? [mine] : []
   const ids = [...shown, ...detached].map((row) => row.memberId)
-  const [members, preferences] = await Promise.all([
-    input.anonymous ? Promise.resolve(new Map<string, { name: string }>()) : app.auth.members(em, ids),
-    ids.length && !input.anonymous
-      ? em.getConnection().execute<{ member_id: string }[]>(`select member_id from analytics_member where tenant_id = ? and hide_name = ? and member_id in (${ids.map(() => '?').join(', ')})`, [input.tenantId, true, ...ids], 'all', em.getTransactionContext())
-      : Promise.resolve([])
-  ])
-  const hidden = new Set(preferences.map((row: { member_id: string }) => row.member_id))
+  const members = input.anonymous ? new Map<string, { name: string }>() : await app.auth.members(em, ids)
+  const hidden = new Set(input.activity.filter((row) => row.hidden).map((row) => row.memberId))
   const rowOf = (standing: Standing, isDetached: boolean): LeaderboardRow => {
     const you = standing.memberId === input.viewerId
     const name = members.get(standing.memberId)?.name

@@ -23,6 +23,12 @@ export interface BatchWriterOptions<Row> {
   computed?: Partial<Record<keyof Row & string, string>>
   /** Told once per failed batch of the rows handed in with `add` (nobody waits for those). */
   failed?: (error: unknown, rows: number) => void
+  /**
+   * Milliseconds a row handed in with `add` may wait for company while no batch is being written
+   * (default 0: at once). A quiet server then stores, say, its request log once a second instead of
+   * once per request; a busy one forms batches anyway. `write` and `drain` never wait for it.
+   */
+  lingerMs?: number
 }
 
 /**
@@ -42,6 +48,8 @@ export class BatchWriter<Row extends Record<string, unknown>> {
   private pending: { row: Row; done?: (error?: unknown) => void }[] = []
   private running: Promise<void> | null = null
   private writing = 0
+  private lingering: NodeJS.Timeout | null = null
+  private readonly lingerMs: number
   private readonly statement: { sql: string; encode(rows: Row[]): string }
   private readonly failed: BatchWriterOptions<Row>['failed']
 
@@ -54,6 +62,7 @@ export class BatchWriter<Row extends Record<string, unknown>> {
   ) {
     const { keep, id = () => randomUUID() } = options
     this.failed = options.failed
+    this.lingerMs = options.lingerMs ?? 0
     const computed: Partial<Record<string, string>> = options.computed ?? {}
     const meta = orm.getMetadata().get(entity.meta.className)
     const columns = ['id', ...fields].map((name) => meta.properties[name].fieldNames[0])
@@ -86,7 +95,7 @@ export class BatchWriter<Row extends Record<string, unknown>> {
   write(row: Row): Promise<void> {
     return new Promise((resolve, reject) => {
       this.pending.push({ row, done: (error) => (error ? reject(error) : resolve()) })
-      this.running ??= this.drainLoop()
+      this.start()
     })
   }
 
@@ -96,6 +105,18 @@ export class BatchWriter<Row extends Record<string, unknown>> {
    */
   add(row: Row): void {
     this.pending.push({ row })
+    if (this.running) return
+    if (this.lingerMs === 0 || this.pending.length >= BATCH_MAX) return this.start()
+    if (this.lingering) return
+    this.lingering = setTimeout(() => this.start(), this.lingerMs)
+    // A closing server drains its writers; the timer alone keeps no process alive.
+    this.lingering.unref()
+  }
+
+  /** Writes what is pending now, unless a batch is already being written (its loop takes them next). */
+  private start(): void {
+    if (this.lingering) clearTimeout(this.lingering)
+    this.lingering = null
     this.running ??= this.drainLoop()
   }
 
@@ -106,6 +127,7 @@ export class BatchWriter<Row extends Record<string, unknown>> {
 
   /** Resolves when every row handed in so far is stored or has failed. */
   async drain(): Promise<void> {
+    if (this.lingering) this.start()
     while (this.running) await this.running
   }
 

@@ -4,6 +4,8 @@ import { buildApp } from '../../../core/app.js'
 import { runCli } from '../../../core/cli.js'
 import { loadConfig } from '../../../core/config/load.js'
 import { AnalyticsDaily } from '../../../plugins/analytics/entities/daily.entity.js'
+import { AnalyticsRequest } from '../../../plugins/analytics/entities/request.entity.js'
+import { REQUEST_LOG_LINGER_MS } from '../../../plugins/analytics/services/writers.js'
 import { Click } from '../../../plugins/sharing/entities/sharing.entity.js'
 import { testEnv } from '../../helper.js'
 import { acme } from '../feeds/helpers.js'
@@ -31,13 +33,31 @@ t.test('the request log keeps pages anonymised, with the member, and skips probe
   t.notOk(JSON.stringify(rows).includes('secret'), 'no query, no referrer path')
 })
 
+t.test('a quiet server stores its request log once a second, not once per page; closing stores what waits', async (t) => {
+  const app = await buildAnalytics(t)
+  const { member } = await acme(app)
+  await app.analytics.drain()
+  const count = async () => (await app.kaiku.orm.em.fork().find(AnalyticsRequest, { path: '/feed' }, { filters: false })).length
+  const started = Date.now()
+  for (let i = 0; i < 3; i++) await member.get('/feed')
+  if (Date.now() - started < REQUEST_LOG_LINGER_MS / 2) t.equal(await count(), 0, 'the rows wait for company')
+  let waited = 0
+  while ((await count()) < 3 && waited < 5_000) {
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    waited += 100
+  }
+  t.equal(await count(), 3, 'then one batch stores them, nobody having asked')
+  await member.get('/feed')
+  await app.analytics.drain()
+  t.equal(await count(), 4, 'a drain (as on close, or before an erasure) does not wait')
+})
+
 t.test('retention: old request-log rows go; old raw events go after being rolled up; activations stay', async (t) => {
   const app = await buildAnalytics(t, { env: { KAIKU_ANALYTICS_REQUEST_LOG_DAYS: '7', KAIKU_ANALYTICS_EVENT_DAYS: '30' } })
   await acme(app)
   const tenantId = await tenantIdOf(app, 'acme')
   const em = app.kaiku.orm.em.fork()
   const ago = (days: number) => new Date(Date.now() - days * 86_400_000)
-  const { AnalyticsRequest } = await import('../../../plugins/analytics/entities/request.entity.js')
   const row = (days: number) => ({ id: randomUUID(), tenantId, at: ago(days), path: `/p${days}`, referrerHost: null, agentClass: 'desktop', ipNet: '203.0.113.0/24', memberId: null })
   await em.insertMany(AnalyticsRequest, [row(1), row(6), row(8), row(100)])
   await app.analytics.record(em, { tenantId, type: 'email_open', at: ago(40) })

@@ -47,3 +47,21 @@ t.test('bad settings are refused whole with a 400 and nothing saved', async (t) 
   }
   t.equal((await app.kaiku.orm.em.fork().find(AnalyticsSettings, {}, { filters: false })).length, 0, 'nothing saved')
 })
+
+t.test('settings changed by another server: the form shows them at once, the pages within 5 seconds', async (t) => {
+  const app = await buildAnalytics(t)
+  const { owner, postId } = await acmeWithPost(app)
+  await owner.submit('/admin/analytics/settings', valid)
+  await seedDaily(app, [{ day: daysAgo(1), event: 'click', count: 8, postId }])
+  const value = async () => /data-metric="value">\s*<span class="an-card__label">[^<]*<\/span>\s*<span class="an-card__value">([^<]+)</.exec((await owner.get('/admin/analytics')).body)?.[1]
+  t.equal(await value(), '$10.00', 'read once: this server now keeps the settings')
+  // Another server saves $2.00 a click: this one has not heard of it.
+  await app.kaiku.orm.em.fork().getConnection().execute('update analytics_settings set cost_per_click_cents = 200')
+  t.match((await owner.get('/admin/analytics/settings')).body, /name="costPerClick"[^>]*value="2.00"/, 'the form reads what is stored')
+  let shown = await value()
+  for (let waited = 0; shown !== '$16.00' && waited < 7_000; waited += 250) {
+    await new Promise((resolve) => setTimeout(resolve, 250))
+    shown = await value()
+  }
+  t.equal(shown, '$16.00', 'the dashboard follows within the 5 seconds')
+})

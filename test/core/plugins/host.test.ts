@@ -44,7 +44,7 @@ t.test('the host refuses to boot, naming the plugin, for each broken manifest', 
   )
   t.equal(
     refusal(() => preparePlugins(discovered(plugin('polls', { api: '^2.0.0' })), {}, {})),
-    'plugin polls: targets plugin API ^2.0.0, but this Kaiku provides 1.3.0; use a version of the plugin made for it'
+    'plugin polls: targets plugin API ^2.0.0, but this Kaiku provides 1.4.0; use a version of the plugin made for it'
   )
   t.equal(refusal(() => preparePlugins(discovered(plugin('Bad Name')), {}, {})), "plugin Bad Name: invalid manifest at /name: Expected string to match '^[a-z][a-z0-9-]{1,39}$'")
   t.equal(refusal(() => preparePlugins(discovered(plugin('twice'), plugin('twice')), {}, {})), 'plugin twice: is loaded twice')

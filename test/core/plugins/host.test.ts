@@ -4,7 +4,7 @@ import t from 'tap'
 import { Type } from '@sinclair/typebox'
 import { builtInPlugins, discoverPlugins, PluginError } from '../../../core/host/discover.js'
 import { orderPlugins, preparePlugins } from '../../../core/host/prepare.js'
-import type { PluginManifest } from '../../../core/host/manifest.js'
+import { PLUGIN_API_VERSION, type PluginManifest } from '../../../core/host/manifest.js'
 import { childEnv, fixturePlugin, repoRoot, tempDir, tsxLoader } from '../../helper.js'
 
 const plugin = (name: string, extra: Partial<PluginManifest> = {}): PluginManifest => ({ name, version: '1.0.0', api: '^1.0.0', ...extra })
@@ -44,7 +44,7 @@ t.test('the host refuses to boot, naming the plugin, for each broken manifest', 
   )
   t.equal(
     refusal(() => preparePlugins(discovered(plugin('polls', { api: '^2.0.0' })), {}, {})),
-    'plugin polls: targets plugin API ^2.0.0, but this Kaiku provides 1.4.0; use a version of the plugin made for it'
+    `plugin polls: targets plugin API ^2.0.0, but this Kaiku provides ${PLUGIN_API_VERSION}; use a version of the plugin made for it`
   )
   t.equal(refusal(() => preparePlugins(discovered(plugin('Bad Name')), {}, {})), "plugin Bad Name: invalid manifest at /name: Expected string to match '^[a-z][a-z0-9-]{1,39}$'")
   t.equal(refusal(() => preparePlugins(discovered(plugin('twice'), plugin('twice')), {}, {})), 'plugin twice: is loaded twice')
@@ -82,7 +82,7 @@ t.test('a real start with a broken plugin exits non-zero with one line naming it
   t.equal(missing.stderr.trim(), "kaiku: plugin needs-missing: requires 'nowhere', which is not loaded (add it to KAIKU_PLUGINS)")
   const old = start(fixturePlugin('old-api'))
   t.equal(old.status, 1)
-  t.match(old.stderr.trim(), /^kaiku: plugin old-api: targets plugin API \^2\.0\.0, but this Kaiku provides 1\.3\.0/)
+  t.ok(old.stderr.trim().startsWith(`kaiku: plugin old-api: targets plugin API ^2.0.0, but this Kaiku provides ${PLUGIN_API_VERSION};`), old.stderr)
   const badConfig = spawnSync(process.execPath, ['--import', tsxLoader, join(repoRoot, 'core/server.ts')], {
     cwd: tempDir(t),
     env: childEnv({ KAIKU_PLUGINS: fixturePlugin(), KAIKU_FIXTURE_LIMIT: 'many', PORT: '0' }),

@@ -50,7 +50,7 @@ export function dashboardRoutes(app: FastifyInstance, ctx: PluginContext): void 
       const tenantId = tenantOf(request)
       const labels = labelsFor(request)
       // The settings, the tables and the chart at once: on PostgreSQL each query runs on its own
-      // connection instead of after the others (the chart's is raw SQL, the settings one entity).
+      // connection instead of after the others.
       const [settings, { current, previous, tables: rowsOf }, series] = await Promise.all([
         settingsOf(request.em, tenantId),
         dashboardOf(app, request.em, tenantId, range, labels),

@@ -26,7 +26,7 @@ export function leaderboardRoutes(app: FastifyInstance, ctx: PluginContext): voi
       const tenantId = tenantOf(request)
       const range = periodRange(period, today())
       // The activity does not depend on the settings: both are read at once, the points weighed here.
-      const [settings, activity] = await Promise.all([settingsOf(request.em, tenantId), activityByMember(request.em, tenantId, range, { hiddenNames: true })])
+      const [settings, activity] = await Promise.all([settingsOf(request.em, tenantId), activityByMember(request.em, tenantId, range)])
       const format = formatters(request.locale, settings.currency)
       const points = effectivePoints(app, settings.points)
       const labels = activityLabels(app)

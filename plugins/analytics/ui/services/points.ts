@@ -45,8 +45,7 @@ export interface LeaderboardRow {
 
 /**
  * The leaderboard as a member sees it: names unless the instance chose an anonymous board or the
- * member opted out (the activity says who did: `activityByMember` with `hiddenNames`); the viewer
- * always recognises their own row.
+ * member opted out (the activity says who did); the viewer always recognises their own row.
  */
 export async function leaderboard(
   app: FastifyInstance,

@@ -123,17 +123,13 @@ export interface MemberActivity {
   memberId: string
   event: string
   count: number
-  /** Whether the member chose not to be named on the leaderboard (asked for with `hiddenNames`). */
-  hidden?: boolean
+  /** Whether the member chose not to be named on the leaderboard. */
+  hidden: boolean
 }
 
-export async function activityByMember(em: EntityManager, tenantId: string, range: DayRange | null, options: { hiddenNames?: boolean } = {}): Promise<MemberActivity[]> {
+export async function activityByMember(em: EntityManager, tenantId: string, range: DayRange | null): Promise<MemberActivity[]> {
   const source = summaryRows(SUMMARIES.monthActivity, tenantId, range)
-  if (!options.hiddenNames) {
-    const rows = await select(em, `select member_id as m, "event" as e, sum("count") as n from (${source.sql}) s group by member_id, "event"`, source.params)
-    return rows.map((row) => ({ memberId: String(row.m), event: String(row.e), count: num(row.n) }))
-  }
-  // The leaderboard's opt-outs come with the activity, in the same query.
+  // The leaderboard's opt-outs come with the activity (a lookup by the unique (tenant, member) key).
   const rows = await select(
     em,
     `select s.member_id as m, s."event" as e, sum(s."count") as n, max(case when h.member_id is null then 0 else 1 end) as h

@@ -24,9 +24,10 @@ export interface BatchWriterOptions<Row> {
   /** Told once per failed batch of the rows handed in with `add` (nobody waits for those). */
   failed?: (error: unknown, rows: number) => void
   /**
-   * Milliseconds a row handed in with `add` may wait for company while no batch is being written
-   * (default 0: at once). A quiet server then stores, say, its request log once a second instead of
-   * once per request; a busy one forms batches anyway. `write` and `drain` never wait for it.
+   * Milliseconds rows handed in with `add` may wait for company (default 0: at once). A quiet server
+   * then stores, say, its request log once a second instead of once per request, and a busy one
+   * writes full batches instead of whatever arrived while the last one was written. A batch is
+   * written without waiting as soon as it is full, holds a row of `write`, or `drain` is called.
    */
   lingerMs?: number
 }
@@ -46,6 +47,10 @@ export interface BatchWriterOptions<Row> {
 export class BatchWriter<Row extends Record<string, unknown>> {
   /** Rows to store; `done` is set for rows handed in with `write`, whose caller waits. */
   private pending: { row: Row; done?: (error?: unknown) => void }[] = []
+  /** Rows in `pending` handed in with `write`: their batch never lingers. */
+  private waiting = 0
+  /** Calls of `drain` in progress: nothing lingers meanwhile. */
+  private flushing = 0
   private running: Promise<void> | null = null
   private writing = 0
   private lingering: NodeJS.Timeout | null = null
@@ -95,6 +100,7 @@ export class BatchWriter<Row extends Record<string, unknown>> {
   write(row: Row): Promise<void> {
     return new Promise((resolve, reject) => {
       this.pending.push({ row, done: (error) => (error ? reject(error) : resolve()) })
+      this.waiting += 1
       this.start()
     })
   }
@@ -106,7 +112,16 @@ export class BatchWriter<Row extends Record<string, unknown>> {
   add(row: Row): void {
     this.pending.push({ row })
     if (this.running) return
-    if (this.lingerMs === 0 || this.pending.length >= BATCH_MAX) return this.start()
+    if (this.lingers()) this.linger()
+    else this.start()
+  }
+
+  /** Whether the pending rows may wait for more: nobody waits for them and they fill no batch yet. */
+  private lingers(): boolean {
+    return this.lingerMs > 0 && this.waiting === 0 && this.flushing === 0 && this.pending.length < BATCH_MAX
+  }
+
+  private linger(): void {
     if (this.lingering) return
     this.lingering = setTimeout(() => this.start(), this.lingerMs)
     // A closing server drains its writers; the timer alone keeps no process alive.
@@ -127,14 +142,24 @@ export class BatchWriter<Row extends Record<string, unknown>> {
 
   /** Resolves when every row handed in so far is stored or has failed. */
   async drain(): Promise<void> {
-    if (this.lingering) this.start()
-    while (this.running) await this.running
+    this.flushing += 1
+    try {
+      if (this.lingering) this.start()
+      while (this.running) await this.running
+    } finally {
+      this.flushing -= 1
+    }
   }
 
+  /**
+   * Writes batches while rows are pending. After the first, what arrived meanwhile is written at once
+   * only when it may not linger; otherwise it waits for the linger time, as a quiet server's rows do.
+   */
   private async drainLoop(): Promise<void> {
     try {
-      while (this.pending.length > 0) {
+      for (let first = true; this.pending.length > 0 && (first || !this.lingers()); first = false) {
         const batch = this.pending.splice(0, BATCH_MAX)
+        for (const entry of batch) if (entry.done) this.waiting -= 1
         this.writing = batch.length
         try {
           await (this.orm.em as SqlEntityManager).getKnex().raw(this.statement.sql, [this.statement.encode(batch.map((entry) => entry.row))])
@@ -152,6 +177,7 @@ export class BatchWriter<Row extends Record<string, unknown>> {
       }
     } finally {
       this.running = null
+      if (this.pending.length > 0) this.linger()
     }
   }
 }

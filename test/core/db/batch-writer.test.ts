@@ -1,0 +1,95 @@
+import t from 'tap'
+import type { EntitySchema, MikroORM } from '@mikro-orm/core'
+import { BatchWriter } from '../../../core/db/batch-writer.js'
+
+type Row = { n: number }
+
+/**
+ * A writer on a stand-in database: every INSERT is recorded with the rows it carries and stays in
+ * flight until the test lets it commit, so what forms a batch, and when, can be watched exactly.
+ */
+function recordingWriter(options: { lingerMs?: number } = {}) {
+  const statements: { rows: number[]; commit(): void }[] = []
+  const orm = {
+    getMetadata: () => ({ get: () => ({ tableName: 'rows', properties: { id: { fieldNames: ['id'] }, n: { fieldNames: ['n'], type: 'integer' } } }) }),
+    em: {
+      getKnex: () => ({
+        raw: (_sql: string, [json]: [string]) =>
+          new Promise<void>((resolve) => statements.push({ rows: (JSON.parse(json) as [string, number][]).map(([, n]) => n), commit: resolve }))
+      })
+    }
+  } as unknown as MikroORM
+  const writer = new BatchWriter<Row>(orm, 'sqlite', { meta: { className: 'Row' } } as unknown as EntitySchema<Row>, ['n'], options)
+  return { writer, statements }
+}
+
+const tick = () => new Promise((resolve) => setImmediate(resolve))
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+t.test('without lingerMs, what arrives while a batch is written is the next batch at once', async (t) => {
+  const { writer, statements } = recordingWriter()
+  writer.add({ n: 1 })
+  writer.add({ n: 2 })
+  writer.add({ n: 3 })
+  t.same(statements.map((s) => s.rows), [[1]], 'the first row is written at once; the others wait for it')
+  statements[0].commit()
+  await tick()
+  t.same(statements.map((s) => s.rows), [[1], [2, 3]], 'the rows that came meanwhile follow as one batch')
+  statements[1].commit()
+  await writer.drain()
+})
+
+t.test('with lingerMs, rows nobody waits for linger after a batch too, so a busy writer writes fuller batches', async (t) => {
+  const { writer, statements } = recordingWriter({ lingerMs: 40 })
+  writer.add({ n: 1 })
+  await tick()
+  t.same(statements, [], 'a quiet writer waits for company')
+  await sleep(60)
+  t.same(statements.map((s) => s.rows), [[1]], 'and writes once the linger time is up')
+  writer.add({ n: 2 })
+  writer.add({ n: 3 })
+  statements[0].commit()
+  await tick()
+  t.equal(statements.length, 1, 'what arrived during that batch does not go out as a small batch right after it')
+  writer.add({ n: 4 })
+  t.equal(writer.backlog, 3, 'the lingering rows are counted in the backlog')
+  await sleep(60)
+  t.same(statements.map((s) => s.rows), [[1], [2, 3, 4]], 'they are written together when the linger time is up')
+  statements[1].commit()
+  await writer.drain()
+  t.equal(writer.backlog, 0)
+})
+
+t.test('with lingerMs, a row someone waits for, a full batch or a drain is written without lingering', async (t) => {
+  const { writer, statements } = recordingWriter({ lingerMs: 10_000 })
+  writer.add({ n: 1 })
+  const written = writer.write({ n: 2 })
+  t.same(statements.map((s) => s.rows), [[1, 2]], 'write() takes the lingering rows along at once')
+  writer.add({ n: 3 })
+  const second = writer.write({ n: 4 })
+  statements[0].commit()
+  await written
+  await tick()
+  t.same(statements.map((s) => s.rows), [[1, 2], [3, 4]], 'a batch holding a waiting row follows the one before at once')
+  statements[1].commit()
+  await second
+
+  for (let n = 5; n < 1005; n++) writer.add({ n })
+  t.equal(statements.length, 3, 'a thousand rows are a full batch: written at once')
+  t.equal(statements[2].rows.length, 1000)
+  writer.add({ n: 1005 })
+  statements[2].commit()
+  await tick()
+  t.equal(statements.length, 3, 'the one row that came meanwhile lingers')
+
+  const drained = writer.drain()
+  await tick()
+  t.same(statements[3]?.rows, [1005], 'drain() writes it at once')
+  writer.add({ n: 1006 })
+  statements[3].commit()
+  await tick()
+  t.same(statements[4]?.rows, [1006], 'and whatever arrives while it drains')
+  statements[4].commit()
+  await drained
+  t.equal(writer.backlog, 0, 'nothing is left behind')
+})

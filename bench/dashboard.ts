@@ -53,8 +53,11 @@ const SCANS = {
 
 type Row = Record<string, unknown>
 
+type ProbeKind = 'dashboard-page' | 'dashboard-scan' | 'leaderboard-page' | 'leaderboard-scan'
+const KINDS: ProbeKind[] = ['dashboard-page', 'dashboard-scan', 'leaderboard-page', 'leaderboard-scan']
+
 interface Probe {
-  id: 'dashboard-page' | 'dashboard-scan' | 'leaderboard-page' | 'leaderboard-scan'
+  id: ProbeKind
   run(): Promise<void>
 }
 
@@ -88,8 +91,14 @@ function scanProbes(app: FastifyInstance, tenantId: string, onDashboard: (rows: 
   ]
 }
 
-/** Milliseconds of one probe: the median of `repeat` runs one after the other. */
+/**
+ * Milliseconds of one probe: the median of `repeat` runs one after the other. A page is first
+ * requested once untimed: what is timed is the page on a server in use, not its first answer after
+ * the probe before (which, after a scan of ten million clicks on the same disk, was some 30 % slower
+ * for several requests on SQLite, while the scan's sorting spilled to disk).
+ */
 async function time(probe: Probe, repeat: number): Promise<number> {
+  if (probe.id.endsWith('-page')) await probe.run()
   const times: number[] = []
   for (let i = 0; i < repeat; i++) {
     const started = performance.now()
@@ -99,13 +108,15 @@ async function time(probe: Probe, repeat: number): Promise<number> {
   return median(times)
 }
 
+type Times = Record<ProbeKind, number>
+
 interface SizeResult {
   database: Comparison['database']
   clicks: number
   timings: Timings
   /** Per round, milliseconds of each probe. */
-  rounds: Record<Probe['id'], number>[]
-  median: Record<Probe['id'], number>
+  rounds: Times[]
+  median: Times
   /** Median over rounds of page ÷ scan. */
   ratio: { dashboard: number; leaderboard: number }
 }
@@ -121,31 +132,39 @@ async function warmUp(probe: Probe, seconds: number): Promise<void> {
   while (probe.id.endsWith('-page') && performance.now() < until)
 }
 
-/** Interleaved rounds of the four probes (order reversed every other round), after their warm-up. */
-async function measureSize(probes: Probe[], rounds: number, repeat: number, label: string, warmupSeconds: number): Promise<Pick<SizeResult, 'rounds' | 'median' | 'ratio'>> {
-  for (const probe of probes) await warmUp(probe, warmupSeconds)
-  const measured: SizeResult['rounds'] = []
+/**
+ * Interleaved rounds of the four probes of both sizes (eight in a round, order reversed every other
+ * round), after their warm-up: the two sizes are measured under the same conditions of the machine.
+ */
+async function measureSizes(sizes: { label: string; probes: Probe[] }[], rounds: number, repeat: number, warmupSeconds: number): Promise<Times[][]> {
+  for (const { probes } of sizes) for (const probe of probes) await warmUp(probe, warmupSeconds)
+  const measured: Times[][] = sizes.map(() => [])
+  const all = sizes.flatMap(({ probes }, size) => probes.map((probe) => ({ size, probe })))
   for (let round = 1; round <= rounds; round++) {
-    const order = round % 2 === 0 ? [...probes].reverse() : probes
-    const times = {} as Record<Probe['id'], number>
-    for (const probe of order) times[probe.id] = await time(probe, repeat)
-    measured.push(times)
-    process.stdout.write(
-      `  round ${round}/${rounds}  ${label.padEnd(22)} ` +
-        (['dashboard-page', 'dashboard-scan', 'leaderboard-page', 'leaderboard-scan'] as const).map((id) => `${id} ${times[id].toFixed(1)} ms`).join('  ') +
-        '\n'
-    )
+    const order = round % 2 === 0 ? [...all].reverse() : all
+    const times = sizes.map(() => ({}) as Times)
+    for (const { size, probe } of order) times[size][probe.id] = await time(probe, repeat)
+    sizes.forEach(({ label }, size) => {
+      measured[size].push(times[size])
+      process.stdout.write(`  round ${round}/${rounds}  ${label.padEnd(22)} ${KINDS.map((id) => `${id} ${times[size][id].toFixed(1)} ms`).join('  ')}\n`)
+    })
   }
-  const of = (id: Probe['id']) => median(measured.map((times) => times[id]))
+  return measured
+}
+
+function summariseSize(rounds: Times[]): Pick<SizeResult, 'rounds' | 'median' | 'ratio'> {
   return {
-    rounds: measured,
-    median: { 'dashboard-page': of('dashboard-page'), 'dashboard-scan': of('dashboard-scan'), 'leaderboard-page': of('leaderboard-page'), 'leaderboard-scan': of('leaderboard-scan') },
+    rounds,
+    median: Object.fromEntries(KINDS.map((id) => [id, median(rounds.map((times) => times[id]))])) as Times,
     ratio: {
-      dashboard: median(measured.map((times) => times['dashboard-page'] / times['dashboard-scan'])),
-      leaderboard: median(measured.map((times) => times['leaderboard-page'] / times['leaderboard-scan']))
+      dashboard: median(rounds.map((times) => times['dashboard-page'] / times['dashboard-scan'])),
+      leaderboard: median(rounds.map((times) => times['leaderboard-page'] / times['leaderboard-scan']))
     }
   }
 }
+
+/** The median over rounds of the bigger size's time ÷ the smaller's, both measured in the same round. */
+const roundRatio = (big: SizeResult, small: SizeResult, id: ProbeKind) => median(big.rounds.map((times, round) => times[id] / small.rounds[round][id]))
 
 interface Target {
   database: Comparison['database']
@@ -153,45 +172,82 @@ interface Target {
   beaconPath: string
 }
 
-/** One database: seed the smaller size, measure, add the rest of the clicks, measure again. */
-async function benchDatabase(
-  input: { database: Comparison['database']; url: string; dir: string; configFile: string; plugins?: string; sizes: [number, number]; shares: number; rounds: number; repeat: number; warmupSeconds: number; cpu?: string },
-  cleanup: Cleanup
-): Promise<{ target: Target; sizes: SizeResult[] }> {
-  const { database, dir, sizes, shares } = input
-  const env = kaikuEnv({ dir, name: `dashboard-${database}`, port: await freePort(), databaseUrl: input.url, configFile: input.configFile, plugins: input.plugins })
-  const seeded = await seedDashboard(env, dir, { clicks: sizes[0], shares })
-  const report = (clicks: number, timings: Timings) =>
+interface Seeded {
+  clicks: number
+  timings: Timings
+  env: Record<string, string>
+  tenantId: string
+  beaconPath: string
+  server: Server
+  cookie: string
+}
+
+type BenchInput = { database: Comparison['database']; url: (name: string) => Promise<string>; dir: string; configFile: string; plugins?: string; sizes: [number, number]; shares: number; rounds: number; repeat: number; warmupSeconds: number; cpu?: string }
+
+/**
+ * One database of `clicks[0]` clicks, grown to each later count in turn (more clicks on the same
+ * shares, rolled up again), with a Kaiku server started on it and the owner signed in.
+ */
+async function seedSize(input: BenchInput, clicks: number[], cleanup: Cleanup): Promise<Seeded> {
+  const { database, dir, shares } = input
+  const name = `dashboard-${database}-${clicks.at(-1)}`
+  const env = kaikuEnv({ dir, name, port: await freePort(), databaseUrl: await input.url(name), configFile: input.configFile, plugins: input.plugins })
+  const report = (count: number, timings: Timings) =>
     process.stdout.write(
-      `bench: ${database}: ${clicks.toLocaleString('en-US')} clicks on ${shares.toLocaleString('en-US')} shares seeded in ${timings.seedSeconds.toFixed(1)} s, ` +
+      `bench: ${database}: ${count.toLocaleString('en-US')} clicks on ${shares.toLocaleString('en-US')} shares seeded in ${timings.seedSeconds.toFixed(1)} s, ` +
         `rolled up (kaiku analytics rebuild) in ${timings.rollupSeconds.toFixed(1)} s into ${timings.rollupRows.toLocaleString('en-US')} daily counters\n`
     )
-  report(sizes[0], seeded)
-  const server = await startKaiku(`kaiku ${database}`, env, input.cpu)
+  const seeded = await seedDashboard(env, dir, { clicks: clicks[0], shares })
+  report(clicks[0], seeded)
+  let timings: Timings = seeded
+  for (let i = 1; i < clicks.length; i++) {
+    timings = await growDashboard(env, dir, { tenantId: seeded.tenantId, shares, from: clicks[i - 1], to: clicks[i] })
+    report(clicks[i], timings)
+  }
+  await finishSeed(env, dir)
+  const server = await startKaiku(`kaiku ${database} ${clicks.at(-1)! / 1e6}M`, env, input.cpu)
   cleanup.add(() => stopServer(server))
-  const cookie = await signIn(server, OWNER)
-  const results: SizeResult[] = []
-  const measureNow = async (clicks: number, timings: Timings) => {
-    let humanClicks = 0
-    const measured = await withApp(
-      env,
+  return { clicks: clicks.at(-1)!, timings, env, tenantId: seeded.tenantId, beaconPath: seeded.beaconPath, server, cookie: await signIn(server, OWNER) }
+}
+
+/**
+ * One engine: a database of the smaller size and one grown from it to the bigger, each with its own
+ * server, measured in the same rounds. The smaller one's server stops after; beacons go to the bigger's.
+ */
+async function benchDatabase(input: BenchInput, cleanup: Cleanup): Promise<{ target: Target; sizes: SizeResult[] }> {
+  const { database, dir, sizes } = input
+  const small = await seedSize(input, [sizes[0]], cleanup)
+  const big = await seedSize(input, sizes, cleanup)
+  const label = (clicks: number) => `${database} ${clicks / 1e6}M`
+  // An app of the bench's own per database runs the scans; each scan's sum is the clicks its page must show.
+  const rounds = await withApp(small.env, dir, (smallApp) =>
+    withApp(
+      big.env,
       dir,
-      async (app) => {
-        const scans = scanProbes(app, seeded.tenantId, (rows) => (humanClicks = rows.reduce((sum, row) => sum + Number(row.clicks), 0)))
-        await scans[0].run()
-        const pages = pageProbes(server, cookie, () => humanClicks.toLocaleString('en-US'))
-        return measureSize([pages[0], scans[0], pages[1], scans[1]], input.rounds, input.repeat, `${database} ${clicks / 1e6}M`, input.warmupSeconds)
+      async (bigApp) => {
+        const probes = await Promise.all(
+          [
+            { seeded: small, app: smallApp },
+            { seeded: big, app: bigApp }
+          ].map(async ({ seeded, app }) => {
+            let humanClicks = 0
+            const scans = scanProbes(app, seeded.tenantId, (rows) => (humanClicks = rows.reduce((sum, row) => sum + Number(row.clicks), 0)))
+            await scans[0].run()
+            const pages = pageProbes(seeded.server, seeded.cookie, () => humanClicks.toLocaleString('en-US'))
+            return { label: label(seeded.clicks), probes: [pages[0], scans[0], pages[1], scans[1]] }
+          })
+        )
+        return measureSizes(probes, input.rounds, input.repeat, input.warmupSeconds)
       },
       { migrate: false }
-    )
-    results.push({ database, clicks, timings, ...measured })
+    ),
+    { migrate: false }
+  )
+  await stopServer(small.server)
+  return {
+    target: { database, server: big.server, beaconPath: big.beaconPath },
+    sizes: [small, big].map((seeded, size) => ({ database, clicks: seeded.clicks, timings: seeded.timings, ...summariseSize(rounds[size]) }))
   }
-  await measureNow(sizes[0], seeded)
-  const grown = await growDashboard(env, dir, { tenantId: seeded.tenantId, shares, from: sizes[0], to: sizes[1] })
-  report(sizes[1], grown)
-  await measureNow(sizes[1], grown)
-  await finishSeed(env, dir)
-  return { target: { database, server, beaconPath: seeded.beaconPath }, sizes: results }
 }
 
 export async function dashboardBench(): Promise<void> {
@@ -213,7 +269,7 @@ export async function dashboardBench(): Promise<void> {
     const only = process.env.BENCH_DATABASES?.split(',').map((name) => name.trim()).filter(Boolean)
     for (const { database, url } of benchDatabases(settings, dir, cleanup).filter((d) => !only?.length || only.includes(d.database))) {
       const { target, sizes: measured } = await benchDatabase(
-        { database, url: await url('dashboard'), dir, configFile, plugins, sizes, shares, rounds: settings.rounds, repeat, warmupSeconds: settings.warmupSeconds, cpu: cpu.server },
+        { database, url, dir, configFile, plugins, sizes, shares, rounds: settings.rounds, repeat, warmupSeconds: settings.warmupSeconds, cpu: cpu.server },
         cleanup
       )
       targets.push(target)
@@ -240,9 +296,9 @@ export async function dashboardBench(): Promise<void> {
       return {
         database,
         clicks: [small.clicks, big.clicks],
-        dashboard: big.median['dashboard-page'] / small.median['dashboard-page'],
-        leaderboard: big.median['leaderboard-page'] / small.median['leaderboard-page'],
-        rawScan: big.median['dashboard-scan'] / small.median['dashboard-scan']
+        dashboard: roundRatio(big, small, 'dashboard-page'),
+        leaderboard: roundRatio(big, small, 'leaderboard-page'),
+        rawScan: roundRatio(big, small, 'dashboard-scan')
       }
     })
     const count = (n: number) => (n >= 1e6 ? `${n / 1e6}M` : n.toLocaleString('en-US'))

@@ -117,3 +117,19 @@ t.test('the direct route registry: one owner per prefix, one segment each; a clo
   t.equal(late.headers.get('connection'), 'close')
   t.same(seen, [204, 503], 'each direct answer observed')
 })
+
+t.test('binary bodies arrive byte for byte, small ones joined to the headers and large ones after them', async (t) => {
+  const every = Buffer.from(Array.from({ length: 256 }, (_, i) => i))
+  const large = Buffer.alloc(40_000, every)
+  const routes = new DirectRoutes(false, () => undefined)
+  routes.add('a', '/b/', (request) => ({ status: 200, headers: { 'content-type': 'application/octet-stream' }, body: request.rest === 'large' ? large : every }))
+  const server = routes.serverFactory((_request, response) => response.writeHead(404).end(), {})
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => server.close())
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  for (const [path, expected] of [['/b/small', every], ['/b/large', large]] as const) {
+    const answer = await fetch(`${base}${path}`)
+    t.equal(answer.headers.get('content-length'), String(expected.length), path)
+    t.ok(Buffer.from(await answer.arrayBuffer()).equals(expected), `${path}: the same bytes`)
+  }
+})

@@ -3,7 +3,9 @@ import { Agent, request } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { SqlEntityManager } from '@mikro-orm/knex'
 import t from 'tap'
-import { clickRecorder } from '../../../plugins/sharing/services/clicks.js'
+import { BatchWriter } from '../../../core/api.js'
+import { Click } from '../../../plugins/sharing/entities/sharing.entity.js'
+import { clickRecorder, type ClickRow } from '../../../plugins/sharing/services/clicks.js'
 import { acmeWithPost, buildSharing, rows, share } from './helpers.js'
 
 const CONCURRENT = 1000
@@ -54,13 +56,16 @@ t.test(`${CONCURRENT} concurrent clicks on one link: every one answered 302 and 
 
 t.test('group commit: the first click is written at once, the ones handed in meanwhile wait and go together', async (t) => {
   const app = await buildSharing(t)
+  const { member, postId } = await acmeWithPost(app)
+  await share(member, postId, 'linkedin', { text: 'hi' })
+  const [link] = await rows.links(app)
   const batches: number[] = []
   ;(app.kaiku.orm.em as SqlEntityManager).getKnex().on('query', (query: { sql: string; bindings?: string[] }) => {
     if (CLICK_INSERT.test(query.sql)) batches.push(JSON.parse(query.bindings![0]).length)
   })
   const recorder = clickRecorder(app.kaiku.orm, app.kaiku.dialect)
   const click = (i: number) => ({
-    tenantId: randomUUID(), linkId: randomUUID(), postId: randomUUID(), memberId: randomUUID(), network: 'x', at: new Date(),
+    tenantId: link.tenantId, linkId: link.id, postId, memberId: link.memberId, network: 'linkedin', at: new Date(),
     ipNet: '192.0.2.0/24', agent: 'desktop', referrerHost: null, visitorKey: String(i).padStart(64, '0'), bot: false
   })
   const burst = Array.from({ length: 2500 }, (_, i) => recorder.write(click(i)))
@@ -68,4 +73,31 @@ t.test('group commit: the first click is written at once, the ones handed in mea
   t.equal((await rows.clicks(app)).length, 2500, 'draining (as shutdown does) waits for every click handed in')
   await Promise.all(burst)
   t.same(batches, [1, 1000, 1000, 499], 'one insert for the first click, then batches of at most 1,000 formed while the previous one was written')
+})
+
+t.test('a click takes instance, post, network and member from its link as it is stored; a click on a link that is gone is not stored', async (t) => {
+  const app = await buildSharing(t)
+  const { member, postId } = await acmeWithPost(app)
+  await share(member, postId, 'linkedin', { text: 'hi' })
+  const [link] = await rows.links(app)
+  const recorder = clickRecorder(app.kaiku.orm, app.kaiku.dialect)
+  const click = (linkId: string) => ({
+    tenantId: randomUUID(), linkId, postId: randomUUID(), memberId: randomUUID(), network: 'x', at: new Date(),
+    ipNet: '192.0.2.0/24', agent: 'desktop', referrerHost: null, visitorKey: 'v'.repeat(64), bot: false
+  })
+  // Handed in together, so they share a batch: the click on a missing link fails nobody else's.
+  await Promise.all([recorder.write(click(link.id)), recorder.write(click(randomUUID())), recorder.write(click(link.id))])
+  const stored = await rows.clicks(app)
+  t.equal(stored.length, 2, 'the two clicks on the link are stored, the other is not')
+  for (const row of stored) t.match(row, { linkId: link.id, tenantId: link.tenantId, postId, network: 'linkedin', memberId: link.memberId }, 'what the link says, not what the click was handed')
+})
+
+t.test('a computed column is the database\'s expression on the row handed in', async (t) => {
+  const app = await buildSharing(t)
+  const fields = ['tenantId', 'linkId', 'postId', 'memberId', 'network', 'at', 'ipNet', 'agent', 'referrerHost', 'visitorKey', 'bot'] as const
+  const writer = new BatchWriter<ClickRow>(app.kaiku.orm, app.kaiku.dialect, Click, fields, { computed: { network: "upper(r.network) || '!'" } })
+  const row = { tenantId: randomUUID(), linkId: randomUUID(), postId: randomUUID(), memberId: randomUUID(), network: 'mastodon', at: new Date(), ipNet: '192.0.2.0/24', agent: 'desktop', referrerHost: 'example.com', visitorKey: 'k'.repeat(64), bot: true }
+  await writer.write(row)
+  const [stored] = await rows.clicks(app)
+  t.match(stored, { ...row, network: 'MASTODON!', at: new Date(Math.floor(row.at.getTime())) })
 })

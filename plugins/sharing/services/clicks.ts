@@ -34,16 +34,12 @@ const FIELDS = ['tenantId', 'linkId', 'postId', 'memberId', 'network', 'at', 'ip
 export type ClickRecorder = BatchWriter<ClickRow>
 
 export function clickRecorder(orm: MikroORM, dialect: Dialect): ClickRecorder {
-  const link = orm.getMetadata().get(Link.meta.className)
-  const click = orm.getMetadata().get(Click.meta.className)
-  const column = (meta: typeof link, name: string) => meta.properties[name].fieldNames[0]
   // Instance, post, network and member are the link's, read from its row as the click is stored, not
   // from the cache: a member erased meanwhile (her links re-owned) never gets a click again, and a
   // link that is gone gets none. Those values need not travel either.
-  const fromLink = Object.fromEntries((['tenantId', 'postId', 'network', 'memberId'] as const).map((name) => [name, `l.${column(link, name)}`]))
   return new BatchWriter<ClickRow>(orm, dialect, Click, FIELDS, {
     id: (row) => timeOrderedId(row.at),
-    joined: { join: `join ${link.tableName} l on l.${column(link, 'id')} = r.${column(click, 'linkId')}`, columns: fromLink }
+    joined: { entity: Link, by: 'linkId', columns: { tenantId: 'tenantId', postId: 'postId', network: 'network', memberId: 'memberId' } }
   })
 }
 

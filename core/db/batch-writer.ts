@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto'
+import { createHash, randomUUID } from 'node:crypto'
 import type { EntitySchema, MikroORM } from '@mikro-orm/core'
 import type { SqlEntityManager } from '@mikro-orm/knex'
 
@@ -64,7 +64,7 @@ export class BatchWriter<Row extends Record<string, unknown>> {
   private writing = 0
   private lingering: NodeJS.Timeout | null = null
   private readonly lingerMs: number
-  private readonly statement: { sql: string; encode(rows: Row[]): string }
+  private readonly statement: { sql: string; encode(rows: Row[]): string; name?: string }
   private readonly failed: BatchWriterOptions<Row>['failed']
 
   constructor(
@@ -115,8 +115,11 @@ export class BatchWriter<Row extends Record<string, unknown>> {
       }
     } else {
       const sentColumns = sent.map(columnOf)
+      const sql = `insert into ${meta.tableName} (${columns.join(', ')}) select ${stored} from json_populate_recordset(null::${meta.tableName}, ?::json) r${join}${where}`
       this.statement = {
-        sql: `insert into ${meta.tableName} (${columns.join(', ')}) select ${stored} from json_populate_recordset(null::${meta.tableName}, ?::json) r${join}${where}`,
+        sql,
+        // A named statement is parsed and planned once per connection, not for every batch.
+        name: `kaiku_batch_${createHash('sha256').update(sql).digest('hex').slice(0, 24)}`,
         encode: (rows) =>
           JSON.stringify(
             rows.map((row) => {
@@ -195,7 +198,8 @@ export class BatchWriter<Row extends Record<string, unknown>> {
         for (const entry of batch) if (entry.done) this.waiting -= 1
         this.writing = batch.length
         try {
-          await (this.orm.em as SqlEntityManager).getKnex().raw(this.statement.sql, [this.statement.encode(batch.map((entry) => entry.row))])
+          const query = (this.orm.em as SqlEntityManager).getKnex().raw(this.statement.sql, [this.statement.encode(batch.map((entry) => entry.row))])
+          await (this.statement.name ? query.options({ name: this.statement.name }) : query)
           for (const entry of batch) entry.done?.()
         } catch (error) {
           let unheard = 0

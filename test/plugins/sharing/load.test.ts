@@ -9,6 +9,12 @@ import { clickRecorder, type ClickRow } from '../../../plugins/sharing/services/
 import { acmeWithPost, buildSharing, rows, share } from './helpers.js'
 
 const CONCURRENT = 1000
+
+/** A click as the redirect hands it to the recorder, with random ids unless told otherwise. */
+const clickRow = (fields: Partial<ClickRow> = {}): ClickRow => ({
+  tenantId: randomUUID(), linkId: randomUUID(), postId: randomUUID(), memberId: randomUUID(), network: 'x', at: new Date(),
+  ipNet: '192.0.2.0/24', agent: 'desktop', referrerHost: null, visitorKey: 'v'.repeat(64), bot: false, ...fields
+})
 const CLICK_INSERT = /^insert into [`"]?sharing_click\b/
 
 /** One GET over a real socket: the status and Location the client saw. */
@@ -64,10 +70,7 @@ t.test('group commit: the first click is written at once, the ones handed in mea
     if (CLICK_INSERT.test(query.sql)) batches.push(JSON.parse(query.bindings![0]).length)
   })
   const recorder = clickRecorder(app.kaiku.orm, app.kaiku.dialect)
-  const click = (i: number) => ({
-    tenantId: link.tenantId, linkId: link.id, postId, memberId: link.memberId, network: 'linkedin', at: new Date(),
-    ipNet: '192.0.2.0/24', agent: 'desktop', referrerHost: null, visitorKey: String(i).padStart(64, '0'), bot: false
-  })
+  const click = (i: number) => clickRow({ tenantId: link.tenantId, linkId: link.id, postId, memberId: link.memberId, network: 'linkedin', visitorKey: String(i).padStart(64, '0') })
   const burst = Array.from({ length: 2500 }, (_, i) => recorder.write(click(i)))
   await recorder.drain()
   t.equal((await rows.clicks(app)).length, 2500, 'draining (as shutdown does) waits for every click handed in')
@@ -81,10 +84,7 @@ t.test('a click takes instance, post, network and member from its link as it is 
   await share(member, postId, 'linkedin', { text: 'hi' })
   const [link] = await rows.links(app)
   const recorder = clickRecorder(app.kaiku.orm, app.kaiku.dialect)
-  const click = (linkId: string) => ({
-    tenantId: randomUUID(), linkId, postId: randomUUID(), memberId: randomUUID(), network: 'x', at: new Date(),
-    ipNet: '192.0.2.0/24', agent: 'desktop', referrerHost: null, visitorKey: 'v'.repeat(64), bot: false
-  })
+  const click = (linkId: string) => clickRow({ linkId })
   // Handed in together, so they share a batch: the click on a missing link fails nobody else's.
   await Promise.all([recorder.write(click(link.id)), recorder.write(click(randomUUID())), recorder.write(click(link.id))])
   const stored = await rows.clicks(app)
@@ -96,7 +96,7 @@ t.test('a computed column is the database\'s expression on the row handed in', a
   const app = await buildSharing(t)
   const fields = ['tenantId', 'linkId', 'postId', 'memberId', 'network', 'at', 'ipNet', 'agent', 'referrerHost', 'visitorKey', 'bot'] as const
   const writer = new BatchWriter<ClickRow>(app.kaiku.orm, app.kaiku.dialect, Click, fields, { computed: { network: "upper(r.network) || '!'" } })
-  const row = { tenantId: randomUUID(), linkId: randomUUID(), postId: randomUUID(), memberId: randomUUID(), network: 'mastodon', at: new Date(), ipNet: '192.0.2.0/24', agent: 'desktop', referrerHost: 'example.com', visitorKey: 'k'.repeat(64), bot: true }
+  const row = clickRow({ network: 'mastodon', referrerHost: 'example.com', bot: true })
   await writer.write(row)
   const [stored] = await rows.clicks(app)
   t.match(stored, { ...row, network: 'MASTODON!', at: new Date(Math.floor(row.at.getTime())) })

@@ -1,3 +1,5 @@
+import { addDays, DAY_MS, dayOf, startOf } from '../../lib/days.js'
+
 /** Date ranges of the dashboards: whole UTC days, `YYYY-MM-DD`, both ends included. */
 export interface DayRange {
   from: string
@@ -19,12 +21,11 @@ export const DEFAULT_DAYS = 30
 /** Five years of days (leap days included): longer ranges are refused, not silently cut. */
 export const MAX_DAYS = 5 * 366
 
-const DAY_MS = 86_400_000
 const DAY = /^(\d{4})-(\d{2})-(\d{2})$/
 
-export const dayOf = (date: Date) => date.toISOString().slice(0, 10)
-export const addDays = (day: string, days: number) => dayOf(new Date(Date.parse(`${day}T00:00:00Z`) + days * DAY_MS))
-export const daysBetween = (from: string, to: string) => Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / DAY_MS)
+/** The day arithmetic of the rollups, shared: the pages count the same UTC days. */
+export { addDays, dayOf }
+export const daysBetween = (from: string, to: string) => Math.round((startOf(to).getTime() - startOf(from).getTime()) / DAY_MS)
 export const lengthOf = (range: DayRange) => daysBetween(range.from, range.to) + 1
 
 /** The day if `text` is a real calendar day (`2025-02-30` is not). */

@@ -1,10 +1,16 @@
-// Progressive enhancement of the public forms; they work the same without it. It picks the visitor's
-// own time zone for a demo slot, holds a step that is sent faster than the server accepts (instead
-// of having it come back), and ignores a second click while a step is on its way.
+// Progressive enhancement of the public forms; they work the same without it. It puts the focus on
+// the field to fix, picks the visitor's own time zone for a demo slot, holds a step that is sent
+// faster than the server accepts (instead of having it come back), and ignores a second click while
+// a step is on its way.
 (function () {
   'use strict'
   var form = document.querySelector('form.lead-form__form')
   if (!form) return
+
+  // A step that comes back with an error puts the focus on the field to fix. The page marks it with
+  // autofocus, which browsers may skip (a page loaded in the background, say); this makes it sure.
+  var fix = form.querySelector('[autofocus]')
+  if (fix && (!document.activeElement || document.activeElement === document.body)) fix.focus()
 
   var zone = form.querySelector('select[name="timeZone"]')
   if (zone && zone.getAttribute('data-default') === 'true') {

@@ -23,7 +23,7 @@ type Dialect = PluginContext['settings']['dialect']
 const DAY_MS = 86_400_000
 
 /** A click's values, in the order they follow its new id in a batch's rows. */
-const FIELDS = ['tenantId', 'linkId', 'postId', 'memberId', 'network', 'at', 'ipNet', 'agent', 'referrerHost', 'visitorKey', 'bot'] as const satisfies readonly (keyof ClickRow)[]
+export const CLICK_FIELDS = ['tenantId', 'linkId', 'postId', 'memberId', 'network', 'at', 'ipNet', 'agent', 'referrerHost', 'visitorKey', 'bot'] as const satisfies readonly (keyof ClickRow)[]
 
 /**
  * Clicks are stored with group commit (core's BatchWriter): a request's click joins the batch being
@@ -37,7 +37,7 @@ export function clickRecorder(orm: MikroORM, dialect: Dialect): ClickRecorder {
   // Instance, post, network and member are the link's, read from its row as the click is stored, not
   // from the cache: a member erased meanwhile (her links re-owned) never gets a click again, and a
   // link that is gone gets none. Those values need not travel either.
-  return new BatchWriter<ClickRow>(orm, dialect, Click, FIELDS, {
+  return new BatchWriter<ClickRow>(orm, dialect, Click, CLICK_FIELDS, {
     id: (row) => timeOrderedId(row.at),
     joined: { entity: Link, by: 'linkId', columns: { tenantId: 'tenantId', postId: 'postId', network: 'network', memberId: 'memberId' } }
   })

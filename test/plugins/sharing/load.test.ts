@@ -5,17 +5,17 @@ import type { SqlEntityManager } from '@mikro-orm/knex'
 import t from 'tap'
 import { BatchWriter } from '../../../core/api.js'
 import { Click } from '../../../plugins/sharing/entities/sharing.entity.js'
-import { clickRecorder, type ClickRow } from '../../../plugins/sharing/services/clicks.js'
+import { CLICK_FIELDS, clickRecorder, type ClickRow } from '../../../plugins/sharing/services/clicks.js'
 import { acmeWithPost, buildSharing, rows, share } from './helpers.js'
 
 const CONCURRENT = 1000
+const CLICK_INSERT = /^insert into [`"]?sharing_click\b/
 
 /** A click as the redirect hands it to the recorder, with random ids unless told otherwise. */
 const clickRow = (fields: Partial<ClickRow> = {}): ClickRow => ({
   tenantId: randomUUID(), linkId: randomUUID(), postId: randomUUID(), memberId: randomUUID(), network: 'x', at: new Date(),
   ipNet: '192.0.2.0/24', agent: 'desktop', referrerHost: null, visitorKey: 'v'.repeat(64), bot: false, ...fields
 })
-const CLICK_INSERT = /^insert into [`"]?sharing_click\b/
 
 /** One GET over a real socket: the status and Location the client saw. */
 function get(port: number, path: string, host: string, agent: Agent): Promise<{ status: number; location?: string }> {
@@ -94,10 +94,9 @@ t.test('a click takes instance, post, network and member from its link as it is 
 
 t.test('a computed column is the database\'s expression on the row handed in', async (t) => {
   const app = await buildSharing(t)
-  const fields = ['tenantId', 'linkId', 'postId', 'memberId', 'network', 'at', 'ipNet', 'agent', 'referrerHost', 'visitorKey', 'bot'] as const
-  const writer = new BatchWriter<ClickRow>(app.kaiku.orm, app.kaiku.dialect, Click, fields, { computed: { network: "upper(r.network) || '!'" } })
+  const writer = new BatchWriter<ClickRow>(app.kaiku.orm, app.kaiku.dialect, Click, CLICK_FIELDS, { computed: { network: "upper(r.network) || '!'" } })
   const row = clickRow({ network: 'mastodon', referrerHost: 'example.com', bot: true })
   await writer.write(row)
   const [stored] = await rows.clicks(app)
-  t.match(stored, { ...row, network: 'MASTODON!', at: new Date(Math.floor(row.at.getTime())) })
+  t.match(stored, { ...row, network: 'MASTODON!' })
 })

@@ -22,7 +22,7 @@ type Dialect = PluginContext['settings']['dialect']
 
 const DAY_MS = 86_400_000
 
-/** A click's values, in the order they follow its new id in a batch's rows. */
+/** A click's fields as the recorder is handed them (instance, post, network and member are then read from its link). */
 export const CLICK_FIELDS = ['tenantId', 'linkId', 'postId', 'memberId', 'network', 'at', 'ipNet', 'agent', 'referrerHost', 'visitorKey', 'bot'] as const satisfies readonly (keyof ClickRow)[]
 
 /**

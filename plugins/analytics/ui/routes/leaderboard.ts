@@ -2,8 +2,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { InvalidInputError, Type, type PluginContext, type TypeBoxTypeProvider } from '../../../../core/api.js'
 import { settingsOf } from '../../services/settings.js'
 import { formatters } from '../lib/format.js'
-import { activityLabels, effectivePoints, isPeriod, leaderboard, periodRange, PERIODS } from '../services/points.js'
-import { activityByMember } from '../services/rollups.js'
+import { activityLabels, effectivePoints, isPeriod, LEADERBOARD_ROWS, leaderboard, periodRange, PERIODS } from '../services/points.js'
+import { board } from '../services/rollups.js'
 import { tenantOf, today, viewerOf } from './common.js'
 
 const PeriodQuery = Type.Object({ period: Type.Optional(Type.String({ maxLength: 10 })) })
@@ -25,15 +25,16 @@ export function leaderboardRoutes(app: FastifyInstance, ctx: PluginContext): voi
       if (!isPeriod(period)) throw new InvalidInputError(t(request, 'leaderboard.badPeriod'))
       const tenantId = tenantOf(request)
       const range = periodRange(period, today())
-      // The activity does not depend on the settings: both are read at once, the points weighed here.
-      const [settings, activity] = await Promise.all([settingsOf(request.em, tenantId), activityByMember(request.em, tenantId, range)])
+      // Settings come from a cache of a few seconds: the points are weighed and ranked in the database.
+      const settings = await settingsOf(request.em, tenantId)
       const format = formatters(request.locale, settings.currency)
       const points = effectivePoints(app, settings.points)
       const labels = activityLabels(app)
-      const board = await leaderboard(app, request.em, {
-        viewerId: viewerOf(request),
-        activity,
-        points,
+      const viewerId = viewerOf(request)
+      const ranking = await board(request.em, tenantId, range, points, { dialect: ctx.settings.dialect, limit: LEADERBOARD_ROWS, viewerId })
+      const standing = await leaderboard(app, request.em, {
+        viewerId,
+        board: ranking,
         anonymous: settings.leaderboardAnonymous,
         labels: { anonymous: t(request, 'leaderboard.anonymous'), you: t(request, 'leaderboard.you') }
       })
@@ -47,9 +48,9 @@ export function leaderboardRoutes(app: FastifyInstance, ctx: PluginContext): voi
           period,
           periodLabel: t(request, `leaderboard.period.${period}`),
           range,
-          rows: board.rows.map((row) => ({ ...row, points: format.number(row.points) })),
-          mine: board.mine ? { rank: board.mine.rank, points: format.number(board.mine.points) } : null,
-          ranked: board.ranked,
+          rows: standing.rows.map((row) => ({ ...row, points: format.number(row.points) })),
+          mine: standing.mine ? { rank: standing.mine.rank, points: format.number(standing.mine.points) } : null,
+          ranked: standing.ranked,
           anonymousBoard: settings.leaderboardAnonymous,
           weights
         },

@@ -8,8 +8,8 @@ import { lineChart } from '../lib/chart.js'
 import { formatters } from '../lib/format.js'
 import { addDays, thisMonth, weekOf } from '../lib/range.js'
 import { networkLabel } from '../services/dashboard.js'
-import { effectivePoints, standings } from '../services/points.js'
-import { breakdown, totals } from '../services/rollups.js'
+import { effectivePoints } from '../services/points.js'
+import { board, breakdown, totals } from '../services/rollups.js'
 import { seriesOf } from '../services/series.js'
 import { tenantOf, today, viewerOf } from './common.js'
 
@@ -49,15 +49,14 @@ export function statsRoutes(app: FastifyInstance, ctx: PluginContext): void {
     const points = effectivePoints(app, settings.points)
     const [mine, allTime, month, best, preference] = await Promise.all([
       totals(em, tenantId, null, ['share', 'click', 'unique_click'], memberId),
-      standings(em, tenantId, null, points),
-      standings(em, tenantId, thisMonth(day), points),
+      board(em, tenantId, null, points, { dialect: ctx.settings.dialect, limit: 1, viewerId: memberId }),
+      board(em, tenantId, thisMonth(day), points, { dialect: ctx.settings.dialect, limit: 1, viewerId: memberId }),
       breakdown(em, tenantId, null, 'post_id', { limit: BEST_POSTS, memberId }),
       em.findOne(AnalyticsMember, { tenantId, memberId })
     ])
     const posts = await app.feeds.posts(em, best.map((row) => row.key))
     const weeks = { from: addDays(weekOf(day), -7 * (WEEKS - 1)), to: day }
     const series = await seriesOf(em, tenantId, weeks, { memberId, grain: 'week' })
-    const place = (list: typeof allTime) => list.find((row) => row.memberId === memberId)
     const declared = preference?.audience ?? {}
     const networks = await audienceNetworks(app, em, tenantId, declared)
     const values = form?.values ?? Object.fromEntries(networks.map((network) => [network, declared[network] === undefined ? '' : String(declared[network])]))
@@ -70,12 +69,12 @@ export function statsRoutes(app: FastifyInstance, ctx: PluginContext): void {
           { key: 'uniqueClicks', label: t(request, 'stats.uniqueVisitors'), value: format.number(mine.unique_click) }
         ],
         points: {
-          all: format.number(place(allTime)?.points ?? 0),
-          allRank: place(allTime)?.rank,
-          allRanked: allTime.length,
-          month: format.number(place(month)?.points ?? 0),
-          monthRank: place(month)?.rank,
-          monthRanked: month.length
+          all: format.number(allTime.mine?.points ?? 0),
+          allRank: allTime.mine?.rank,
+          allRanked: allTime.ranked,
+          month: format.number(month.mine?.points ?? 0),
+          monthRank: month.mine?.rank,
+          monthRanked: month.ranked
         },
         best: best.map((row) => ({ title: posts.get(row.key)?.title ?? t(request, 'table.deletedPost'), href: posts.has(row.key) ? `/posts/${row.key}` : undefined, shares: format.number(row.shares), clicks: format.number(row.clicks), uniqueClicks: format.number(row.uniqueClicks) })),
         chart: lineChart({

@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/core'
 import type { FastifyInstance } from 'fastify'
 import { thisMonth, thisWeek, type DayRange } from '../lib/range.js'
-import { pointsByMember, pointsOf, type MemberActivity } from './rollups.js'
+import type { Board, BoardRow } from './rollups.js'
 
 export const PERIODS = ['week', 'month', 'all'] as const
 export type Period = (typeof PERIODS)[number]
@@ -19,19 +19,6 @@ export interface Standing {
   rank: number
 }
 
-export async function standings(em: EntityManager, tenantId: string, range: DayRange | null, points: Record<string, number>): Promise<Standing[]> {
-  return ranked(await pointsByMember(em, tenantId, range, points))
-}
-
-/** Places from points, most first. */
-export function ranked(rows: { memberId: string; points: number }[]): Standing[] {
-  let rank = 0
-  return rows.map((row, i) => {
-    if (i === 0 || row.points !== rows[i - 1].points) rank = i + 1
-    return { ...row, rank }
-  })
-}
-
 export interface LeaderboardRow {
   rank: number
   points: number
@@ -44,28 +31,30 @@ export interface LeaderboardRow {
 }
 
 /**
- * The leaderboard as a member sees it: names unless the instance chose an anonymous board or the
- * member opted out (the activity says who did); the viewer always recognises their own row.
+ * The leaderboard as a member sees it, from a board of the first places and the viewer's (ranked in
+ * the database): names unless the instance chose an anonymous board or the member opted out; the
+ * viewer always recognises their own row.
  */
 export async function leaderboard(
   app: FastifyInstance,
   em: EntityManager,
-  input: { viewerId: string; activity: readonly MemberActivity[]; points: Record<string, number>; anonymous: boolean; labels: { anonymous: string; you: string } }
+  input: { viewerId: string; board: Board; anonymous: boolean; labels: { anonymous: string; you: string } }
 ): Promise<{ rows: LeaderboardRow[]; mine: Standing | null; ranked: number }> {
-  const all = ranked(pointsOf(input.activity, input.points))
-  const mine = all.find((row) => row.memberId === input.viewerId) ?? null
-  const shown = all.slice(0, LEADERBOARD_ROWS)
-  const detached = mine && !shown.includes(mine) ? [mine] : []
-  const ids = [...shown, ...detached].map((row) => row.memberId)
+  const { top, mine, ranked: count } = input.board
+  const detached = mine && !top.some((row) => row.memberId === mine.memberId) ? [mine] : []
+  const ids = [...top, ...detached].map((row) => row.memberId)
   const members = input.anonymous ? new Map<string, { name: string }>() : await app.auth.members(em, ids)
-  const hidden = new Set(input.activity.filter((row) => row.hidden).map((row) => row.memberId))
-  const rowOf = (standing: Standing, isDetached: boolean): LeaderboardRow => {
-    const you = standing.memberId === input.viewerId
-    const name = members.get(standing.memberId)?.name
-    const anonymous = input.anonymous || hidden.has(standing.memberId) || !name
-    return { rank: standing.rank, points: standing.points, name: you ? input.labels.you : anonymous ? input.labels.anonymous : name!, you, anonymous, detached: isDetached }
+  const rowOf = (place: BoardRow, isDetached: boolean): LeaderboardRow => {
+    const you = place.memberId === input.viewerId
+    const name = members.get(place.memberId)?.name
+    const anonymous = input.anonymous || place.hidden || !name
+    return { rank: place.rank, points: place.points, name: you ? input.labels.you : anonymous ? input.labels.anonymous : name!, you, anonymous, detached: isDetached }
   }
-  return { rows: [...shown.map((row) => rowOf(row, false)), ...detached.map((row) => rowOf(row, true))], mine, ranked: all.length }
+  return {
+    rows: [...top.map((row) => rowOf(row, false)), ...detached.map((row) => rowOf(row, true))],
+    mine: mine ? { memberId: mine.memberId, points: mine.points, rank: mine.rank } : null,
+    ranked: count
+  }
 }
 
 /**

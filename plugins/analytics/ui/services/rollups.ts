@@ -162,6 +162,62 @@ export async function pointsByMember(em: EntityManager, tenantId: string, range:
   return pointsOf(await activityByMember(em, tenantId, range), points)
 }
 
+/** One member's place on a board. */
+export interface BoardRow {
+  memberId: string
+  points: number
+  /** Competition ranking: equal points share a place, the next place skips (1, 1, 3). */
+  rank: number
+  /** Whether the member chose not to be named on the leaderboard. */
+  hidden: boolean
+}
+
+export interface Board {
+  /** The first `limit` places, most points first, then by member id. */
+  top: BoardRow[]
+  /** The viewer's place, whether or not it is among the first. */
+  mine: BoardRow | null
+  /** How many members have points. */
+  ranked: number
+}
+
+/**
+ * A board ranked in the database, as `ranked(pointsOf(activityByMember(…)))` ranks it: only the first
+ * `limit` places and the viewer's come back, whatever the number of members. Weights that are not
+ * whole numbers count nothing, as in `pointsOf`; they are checked integers before they enter the SQL.
+ */
+export async function board(
+  em: EntityManager,
+  tenantId: string,
+  range: DayRange | null,
+  points: Record<string, number>,
+  options: { dialect: 'sqlite' | 'postgresql'; limit: number; viewerId?: string }
+): Promise<Board> {
+  const weights = Object.entries(points).filter(([, weight]) => Number.isSafeInteger(weight) && weight !== 0)
+  if (weights.length === 0) return { top: [], mine: null, ranked: 0 }
+  const limit = Math.max(1, Math.trunc(options.limit))
+  const source = summaryRows(SUMMARIES.monthActivity, tenantId, range)
+  const weight = `case s."event" ${weights.map(([, value]) => `when ? then ${value}`).join(' ')} else 0 end`
+  // Ties go by member id in code-point order, as pointsOf sorts them; PostgreSQL's collation may differ.
+  const byId = options.dialect === 'postgresql' ? 'm collate "C"' : 'm'
+  const rows = await select(
+    em,
+    `select r.m, r.p, r.place, r.n, r.total, case when h.member_id is null then 0 else 1 end as h from (
+       select m, p, rank() over (order by p desc) as place, row_number() over (order by p desc, ${byId}) as n, count(*) over () as total from (
+         select s.member_id as m, sum(s."count" * ${weight}) as p from (${source.sql}) s
+          where s."event" in (${placeholders(weights)}) group by s.member_id
+       ) a where p > 0
+     ) r left join analytics_member h on h.tenant_id = ? and h.member_id = r.m and h.hide_name = ?
+     where r.n <= ? or r.m = ?
+     order by r.n`,
+    [...weights.map(([event]) => event), ...source.params, ...weights.map(([event]) => event), tenantId, true, limit, options.viewerId ?? null]
+  )
+  const places = rows.map((row) => ({ memberId: String(row.m), points: num(row.p), rank: num(row.place), hidden: num(row.h) > 0, n: num(row.n) }))
+  const strip = ({ n: _n, ...row }: (typeof places)[number]): BoardRow => row
+  const mine = places.find((row) => row.memberId === options.viewerId)
+  return { top: places.filter((row) => row.n <= limit).map(strip), mine: mine ? strip(mine) : null, ranked: num(rows[0]?.total) }
+}
+
 type Figures = { shares: number; clicks: number; uniqueClicks: number }
 
 /** Shares, clicks and unique clicks of one key (a member, a network) in a range and in the range before it. */

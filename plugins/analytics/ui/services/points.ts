@@ -12,12 +12,8 @@ export const LEADERBOARD_ROWS = 50
 
 export const periodRange = (period: Period, today: string): DayRange | null => (period === 'week' ? thisWeek(today) : period === 'month' ? thisMonth(today) : null)
 
-export interface Standing {
-  memberId: string
-  points: number
-  /** Competition ranking: equal points share a place, the next place skips (1, 1, 3). */
-  rank: number
-}
+/** A member's place: points and rank (equal points share a place). */
+export type Standing = Omit<BoardRow, 'hidden'>
 
 export interface LeaderboardRow {
   rank: number

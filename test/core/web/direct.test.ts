@@ -1,5 +1,5 @@
 import { request } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import type { AddressInfo, Socket } from 'node:net'
 import t from 'tap'
 import { DirectRoutes } from '../../../core/web/direct.js'
 import { build, fixturePlugin } from '../../helper.js'
@@ -118,18 +118,33 @@ t.test('the direct route registry: one owner per prefix, one segment each; a clo
   t.same(seen, [204, 503], 'each direct answer observed')
 })
 
-t.test('binary bodies arrive byte for byte, small ones joined to the headers and large ones after them', async (t) => {
+t.test('bodies arrive byte for byte; small ones go out with the headers in one write, large ones after them', async (t) => {
   const every = Buffer.from(Array.from({ length: 256 }, (_, i) => i))
   const large = Buffer.alloc(40_000, every)
+  const text = 'Grüße aus Åbo ✓ 👋'
   const routes = new DirectRoutes(false, () => undefined)
-  routes.add('a', '/b/', (request) => ({ status: 200, headers: { 'content-type': 'application/octet-stream' }, body: request.rest === 'large' ? large : every }))
+  routes.add('a', '/b/', (request) =>
+    request.rest === 'text'
+      ? { status: 200, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: text }
+      : { status: 200, headers: { 'content-type': 'application/octet-stream' }, body: request.rest === 'large' ? large : every }
+  )
   const server = routes.serverFactory((_request, response) => response.writeHead(404).end(), {})
+  // What each answer cost the socket: `write` calls (one chunk each) and `writev` calls (several).
+  const calls: string[] = []
+  server.on('connection', (socket: Socket & { _writev?: unknown }) => {
+    const write = socket._write.bind(socket)
+    socket._write = (...args) => (calls.push('write'), write(...args))
+    const writev = (socket._writev as (...args: unknown[]) => void).bind(socket)
+    socket._writev = (...args: unknown[]) => (calls.push('writev'), writev(...args))
+  })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   t.teardown(() => server.close())
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-  for (const [path, expected] of [['/b/small', every], ['/b/large', large]] as const) {
+  for (const [path, expected] of [['/b/small', every], ['/b/text', Buffer.from(text)], ['/b/large', large]] as const) {
+    calls.length = 0
     const answer = await fetch(`${base}${path}`)
     t.equal(answer.headers.get('content-length'), String(expected.length), path)
     t.ok(Buffer.from(await answer.arrayBuffer()).equals(expected), `${path}: the same bytes`)
+    if (path !== '/b/large') t.same(calls, ['write'], `${path}: one write, headers and body together`)
   }
 })

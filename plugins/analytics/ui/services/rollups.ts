@@ -182,9 +182,10 @@ export interface Board {
 }
 
 /**
- * A board ranked in the database, as `ranked(pointsOf(activityByMember(…)))` ranks it: only the first
- * `limit` places and the viewer's come back, whatever the number of members. Weights that are not
- * whole numbers count nothing, as in `pointsOf`; they are checked integers before they enter the SQL.
+ * A board ranked in the database: each member's points as `pointsOf` counts them, in its order, with
+ * competition places; only the first `limit` places and the viewer's come back, whatever the number
+ * of members. Weights that are not whole numbers count nothing, as in `pointsOf`; the others are
+ * checked integers before they enter the SQL text.
  */
 export async function board(
   em: EntityManager,

@@ -43,6 +43,21 @@ async function next(page: Page, javaScript: boolean, heading: string, button = /
   await page.getByRole('heading', { level: 1, name: heading, exact: true }).waitFor()
 }
 
+/**
+ * The value of a field once it is `expected`, or what it holds after `ms`: polled, so that a wait cut
+ * short (a navigation that ends the page's context, a script that runs late) cannot end it early.
+ */
+async function valueOnce(page: Page, label: string, expected: string, ms = 10_000): Promise<string> {
+  const deadline = Date.now() + ms
+  let value = ''
+  while (Date.now() < deadline) {
+    value = await page.getByLabel(label).inputValue({ timeout: 1000 }).catch(() => '')
+    if (value === expected) return value
+    await page.waitForTimeout(100)
+  }
+  return value
+}
+
 const leadOf = (email: string) => seed.kaiku.orm.em.fork().findOne(FormLead, { email }, { filters: false })
 
 for (const javaScript of [false, true]) {
@@ -110,8 +125,7 @@ for (const javaScript of [false, true]) {
     await page.getByLabel(/^Company size/).selectOption('1000+')
     await next(page, javaScript, 'Preferred date & time for your demo (optional)')
     // The deferred script picks the visitor's zone once it has run: wait for it rather than race it.
-    if (javaScript) await page.waitForFunction("[...document.querySelectorAll('select')].some((s) => s.value === 'America/New_York')", null, { timeout: 10_000 }).catch(() => undefined)
-    const zone = await page.getByLabel('Time zone').inputValue()
+    const zone = javaScript ? await valueOnce(page, 'Time zone', 'America/New_York') : await page.getByLabel('Time zone').inputValue()
     t.equal(zone, javaScript ? 'America/New_York' : 'Europe/Helsinki', javaScript ? "the visitor's own zone, picked by the script" : "the instance's zone")
     const date = new Intl.DateTimeFormat('en-CA', { timeZone: zone }).format(new Date(Date.now() + 7 * 24 * 60 * 60_000))
     await page.getByLabel('Date', { exact: true }).fill(date)

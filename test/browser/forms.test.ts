@@ -44,18 +44,18 @@ async function next(page: Page, javaScript: boolean, heading: string, button = /
 }
 
 /**
- * The value of a field once it is `expected`, or what it holds after `ms`: polled, so that a wait cut
- * short (a navigation that ends the page's context, a script that runs late) cannot end it early.
+ * Whether `expression` becomes true in the page within `ms`, polled. A step whose answer keeps its
+ * heading (one that comes back with an error) can leave `next` before the new page has replaced the
+ * old, and a script runs late now and then: a navigation that ends the page's context, or one reading
+ * before the script has run, does not end the wait.
  */
-async function valueOnce(page: Page, label: string, expected: string, ms = 10_000): Promise<string> {
+async function eventually(page: Page, expression: string, ms = 10_000): Promise<boolean> {
   const deadline = Date.now() + ms
-  let value = ''
   while (Date.now() < deadline) {
-    value = await page.getByLabel(label).inputValue({ timeout: 1000 }).catch(() => '')
-    if (value === expected) return value
+    if (await page.evaluate(expression).catch(() => false)) return true
     await page.waitForTimeout(100)
   }
-  return value
+  return false
 }
 
 const leadOf = (email: string) => seed.kaiku.orm.em.fork().findOne(FormLead, { email }, { filters: false })
@@ -83,7 +83,7 @@ for (const javaScript of [false, true]) {
     t.ok(await page.getByText('Enter an email address such as name@example.com.').isVisible(), 'the error is next to the field')
     if (javaScript) {
       // The deferred script moves the focus once it has run: wait for it rather than race it.
-      const focused = await page.waitForFunction("document.activeElement && document.activeElement.id === 'email'", null, { timeout: 10_000 }).then(() => true, () => false)
+      const focused = await eventually(page, "document.activeElement?.id === 'email'")
       t.ok(focused, 'focus is on the field to fix')
     }
     await screenshot(page, `forms-contact-1-error-${mode}-phone`)
@@ -125,7 +125,8 @@ for (const javaScript of [false, true]) {
     await page.getByLabel(/^Company size/).selectOption('1000+')
     await next(page, javaScript, 'Preferred date & time for your demo (optional)')
     // The deferred script picks the visitor's zone once it has run: wait for it rather than race it.
-    const zone = javaScript ? await valueOnce(page, 'Time zone', 'America/New_York') : await page.getByLabel('Time zone').inputValue()
+    if (javaScript) await eventually(page, "document.querySelector('select[name=timeZone]')?.value === 'America/New_York'")
+    const zone = await page.getByLabel('Time zone').inputValue()
     t.equal(zone, javaScript ? 'America/New_York' : 'Europe/Helsinki', javaScript ? "the visitor's own zone, picked by the script" : "the instance's zone")
     const date = new Intl.DateTimeFormat('en-CA', { timeZone: zone }).format(new Date(Date.now() + 7 * 24 * 60 * 60_000))
     await page.getByLabel('Date', { exact: true }).fill(date)

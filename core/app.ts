@@ -300,7 +300,7 @@ export async function buildApp(loaded: LoadedConfig, options: BuildOptions = {})
   for (const { manifest } of plugins.filter((p) => p.manifest.assets)) {
     await app.register(fastifyStatic, { root: manifest.assets!, prefix: `/static/${manifest.name}/`, maxAge: '1h', index: false, wildcard: false, decorateReply: false })
   }
-  registerSetupGate(app, { orm, provider: () => setupProvider })
+  registerSetupGate(app, { orm, provider: () => setupProvider, publicUrl: config.publicUrl })
   registerHealth(app, orm, migrationNames)
   observeHttp = registerMetrics(app, { token: config.metricsToken, allow: config.metricsAllow, orm, registry }).observe
 

@@ -10,6 +10,13 @@ t.test('first run: / leads to /setup, which creates operator, instance and owner
   const app = await buildAuth(t)
   const home = await app.inject({ url: '/', headers: html })
   t.equal(home.headers.location, '/setup')
+  const publicSetup = new URL('/setup', app.kaiku.config.publicUrl).href
+  // The server's address instead of the public URL's host name: setup is found at the public URL.
+  for (const url of ['/', '/setup', '/login']) {
+    const elsewhere = await app.inject({ url, headers: { ...html, host: '127.0.0.1:3000' } })
+    t.equal(elsewhere.statusCode, 302, `${url} under another host name`)
+    t.equal(elsewhere.headers.location, publicSetup, `${url} leads to the setup page at the public URL`)
+  }
   const bare = client(app, 'localhost')
   const bad = await bare.submit('/setup', { ...owner, email: 'olivia@gmail.com' })
   t.equal(bad.statusCode, 400)
@@ -28,6 +35,8 @@ t.test('first run: / leads to /setup, which creates operator, instance and owner
   t.equal((await bare.get('/setup')).statusCode, 404, 'never reachable again')
   const again = await client(app, 'localhost').get('/setup')
   t.equal(again.statusCode, 404)
+  const otherHost = await app.inject({ url: '/setup', headers: { ...html, host: '127.0.0.1:3000' } })
+  t.equal(otherHost.statusCode, 404, 'once set up, another host name leads nowhere')
 })
 
 t.test('password login: same answer for unknown and wrong, a new session id, logout by POST', async (t) => {

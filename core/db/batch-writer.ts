@@ -4,6 +4,15 @@ import type { SqlEntityManager } from '@mikro-orm/knex'
 
 type Dialect = 'sqlite' | 'postgresql'
 
+/** The parts of the sqlite3 driver's connection and statement a batch uses. */
+interface SqliteStatement {
+  run(rows: string, done: (error: Error | null) => void): void
+  finalize(done: (error?: Error | null) => void): void
+}
+interface SqliteConnection {
+  prepare(sql: string, done: (error: Error | null) => void): SqliteStatement
+}
+
 /** At most this many rows per INSERT (one JSON parameter of a few hundred kB). */
 const BATCH_MAX = 1000
 
@@ -54,8 +63,11 @@ export interface BatchWriterOptions<Row> {
  * into rows of the table's own type, converting every column in one built-in function.
  */
 export class BatchWriter<Row extends Record<string, unknown>> {
-  /** Rows to store; `done` is set for rows handed in with `write`, whose caller waits. */
-  private pending: { row: Row; done?: (error?: unknown) => void }[] = []
+  /**
+   * Rows to store; `resolve` and `reject` are set for rows handed in with `write`, whose caller
+   * waits (the promise's own functions: no closure is made per row).
+   */
+  private pending: { row: Row; resolve?: () => void; reject?: (error: unknown) => void }[] = []
   /** Rows in `pending` handed in with `write`: their batch never lingers. */
   private waiting = 0
   /** Calls of `drain` in progress: nothing lingers meanwhile. */
@@ -66,6 +78,9 @@ export class BatchWriter<Row extends Record<string, unknown>> {
   private readonly lingerMs: number
   private readonly statement: { sql: string; encode(rows: Row[]): string; name?: string }
   private readonly failed: BatchWriterOptions<Row>['failed']
+  private readonly dialect: Dialect
+  /** SQLite: the INSERT prepared on the pool's connection, kept while batches follow each other. */
+  private prepared: { connection: SqliteConnection; statement: SqliteStatement } | undefined
 
   constructor(
     private readonly orm: MikroORM,
@@ -76,6 +91,7 @@ export class BatchWriter<Row extends Record<string, unknown>> {
   ) {
     const { keep, id = () => randomUUID() } = options
     this.failed = options.failed
+    this.dialect = dialect
     this.lingerMs = options.lingerMs ?? 0
     const computed: Partial<Record<string, string>> = options.computed ?? {}
     const meta = orm.getMetadata().get(entity.meta.className)
@@ -135,7 +151,7 @@ export class BatchWriter<Row extends Record<string, unknown>> {
   /** Resolves once the row's batch is stored (or rejects when that batch failed). */
   write(row: Row): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.pending.push({ row, done: (error) => (error ? reject(error) : resolve()) })
+      this.pending.push({ row, resolve, reject })
       this.waiting += 1
       this.start()
     })
@@ -195,16 +211,15 @@ export class BatchWriter<Row extends Record<string, unknown>> {
     try {
       for (let first = true; this.pending.length > 0 && (first || !this.lingers()); first = false) {
         const batch = this.pending.splice(0, BATCH_MAX)
-        for (const entry of batch) if (entry.done) this.waiting -= 1
+        for (const entry of batch) if (entry.resolve) this.waiting -= 1
         this.writing = batch.length
         try {
-          const query = (this.orm.em as SqlEntityManager).getKnex().raw(this.statement.sql, [this.statement.encode(batch.map((entry) => entry.row))])
-          await (this.statement.name ? query.options({ name: this.statement.name }) : query)
-          for (const entry of batch) entry.done?.()
+          await this.store(this.statement.encode(batch.map((entry) => entry.row)))
+          for (const entry of batch) entry.resolve?.()
         } catch (error) {
           let unheard = 0
           for (const entry of batch) {
-            if (entry.done) entry.done(error)
+            if (entry.reject) entry.reject(error)
             else unheard += 1
           }
           if (unheard > 0) this.failed?.(error, unheard)
@@ -213,8 +228,58 @@ export class BatchWriter<Row extends Record<string, unknown>> {
         }
       }
     } finally {
+      await this.unprepare()
       this.running = null
-      if (this.pending.length > 0) this.linger()
+      // Rows that came while the statement was finalized go as any others would.
+      if (this.pending.length > 0) {
+        if (this.lingers()) this.linger()
+        else this.start()
+      }
     }
+  }
+
+  /** One INSERT of a batch's rows (its JSON), committed on its own. */
+  private async store(rows: string): Promise<void> {
+    const knex = (this.orm.em as SqlEntityManager).getKnex()
+    if (this.dialect === 'sqlite') return this.storeOnSqlite(knex.client, rows)
+    const query = knex.raw(this.statement.sql, [rows])
+    await (this.statement.name ? query.options({ name: this.statement.name }) : query)
+  }
+
+  /**
+   * SQLite: the pool's connection is held for the batch, as for any query (a transaction holding it
+   * is waited for), and the INSERT is prepared once for batches that follow each other, instead of
+   * being prepared, run and finalized for each: that is three turns of SQLite's thread per batch
+   * instead of one, and knex's query building on the main thread (bench/README.md, redirect
+   * benchmark). The statement is finalized when the writer goes idle: a connection being closed
+   * must have none left open.
+   */
+  private async storeOnSqlite(client: { acquireConnection(): Promise<SqliteConnection>; releaseConnection(connection: SqliteConnection): unknown }, rows: string): Promise<void> {
+    const connection = await client.acquireConnection()
+    try {
+      if (this.prepared?.connection !== connection) {
+        await this.unprepare()
+        const statement = await new Promise<SqliteStatement>((resolve, reject) => {
+          // A statement that fails to prepare is finalized by the driver itself.
+          const made = connection.prepare(this.statement.sql, (error) => (error ? reject(error) : resolve(made)))
+        })
+        this.prepared = { connection, statement }
+      }
+      const { statement } = this.prepared
+      await new Promise<void>((resolve, reject) => statement.run(rows, (error) => (error ? reject(error) : resolve())))
+    } catch (error) {
+      // What failed is prepared again for the next batch.
+      await this.unprepare()
+      throw error
+    } finally {
+      client.releaseConnection(connection)
+    }
+  }
+
+  private async unprepare(): Promise<void> {
+    const prepared = this.prepared
+    if (!prepared) return
+    this.prepared = undefined
+    await new Promise<void>((resolve) => prepared.statement.finalize(() => resolve()))
   }
 }

@@ -25,16 +25,20 @@ export function addressMatcher(list: string): (address: string) => boolean {
   }
 }
 
+const OCTET = '(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)'
+/** A dotted IPv4 address, also written as IPv6 (`::ffff:…`): its first three octets. */
+const IPV4 = new RegExp(`^(?:::ffff:)?(${OCTET}\\.${OCTET}\\.${OCTET})\\.${OCTET}$`, 'i')
+
 /** The address cut to its network: /24 for IPv4, /48 for IPv6 (an IPv4-mapped IPv6 address counts as IPv4). */
 export function anonymiseIp(address: string): string {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)
-  const ip = mapped ? mapped[1] : address
-  if (isIP(ip) === 4) return `${ip.split('.').slice(0, 3).join('.')}.0/24`
-  if (isIP(ip) === 6) {
-    const [head, tail = ''] = ip.split('::')
+  // IPv4, plain or mapped (every click's address, so one expression and no splitting).
+  const v4 = IPV4.exec(address)
+  if (v4) return `${v4[1]}.0/24`
+  if (isIP(address) === 6) {
+    const [head, tail = ''] = address.split('::')
     const left = head ? head.split(':') : []
     const right = tail ? tail.split(':') : []
-    const groups = ip.includes('::') ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right] : left
+    const groups = address.includes('::') ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right] : left
     return `${groups.slice(0, 3).map((g) => parseInt(g || '0', 16).toString(16)).join(':')}::/48`
   }
   return 'unknown'

@@ -125,7 +125,13 @@ export class DirectRoutes {
       const options = { config: { operational: true }, helmet: false, logLevel: 'warn' } as const
       app.get(`${route.prefix}*`, options, async (request: FastifyRequest, reply: FastifyReply) => {
         const rest = (request.params as { '*': string })['*'].replace(/\/$/, '')
-        const answer = await this.answer(route, { rest, headers: request.headers, ip: request.ip, host: hostOf(request.host), log: request.log })
+        const direct = { rest, headers: request.headers, ip: request.ip, host: hostOf(request.host), log: request.log }
+        let answer: DirectAnswer
+        try {
+          answer = await route.handler(direct)
+        } catch (error) {
+          answer = this.failed(route, direct, error)
+        }
         return reply.code(answer.status).headers(answer.headers).send(answer.body ?? '')
       })
     }
@@ -153,10 +159,21 @@ export class DirectRoutes {
     const viaProxy = trusted !== false && socket.remoteAddress !== undefined && trusted(socket.remoteAddress, 0)
     const ip = viaProxy ? (proxyAddr.all(request, trusted).at(-1) ?? '') : (socket.remoteAddress ?? '')
     const host = hostOf(viaProxy && typeof forwardedHost === 'string' ? lastEntry(forwardedHost) : (request.headers.host ?? ''))
-    const answer = this.answer(route, { rest, headers: request.headers, ip, host, log: this.log! })
-    // A handler that answers at once is sent at once: no promise, no closure per request.
-    if (answer instanceof Promise) void answer.then((settled) => this.finish(response, route, started, settled))
-    else this.finish(response, route, started, answer)
+    const direct = { rest, headers: request.headers, ip, host, log: this.log! }
+    let answer: DirectAnswer | Promise<DirectAnswer>
+    try {
+      answer = route.handler(direct)
+    } catch (error) {
+      answer = this.failed(route, direct, error)
+    }
+    // A handler that answers at once is sent at once: no promise, no closure per request. One that
+    // answers later costs one promise: its answer or its failure.
+    if (answer instanceof Promise) {
+      void answer.then(
+        (settled) => this.finish(response, route, started, settled),
+        (error: unknown) => this.finish(response, route, started, this.failed(route, direct, error))
+      )
+    } else this.finish(response, route, started, answer)
     return true
   }
 
@@ -165,16 +182,7 @@ export class DirectRoutes {
     this.observe(`${route.prefix}*`, answer.status, Number(process.hrtime.bigint() - started) / 1e9)
   }
 
-  /** The handler's answer, or a plain 500 (logged) when it throws or rejects; never a rejection. */
-  private answer(route: DirectRoute, request: DirectRequest): DirectAnswer | Promise<DirectAnswer> {
-    try {
-      const answer = route.handler(request)
-      return answer instanceof Promise ? answer.catch((error: unknown) => this.failed(route, request, error)) : answer
-    } catch (error) {
-      return this.failed(route, request, error)
-    }
-  }
-
+  /** A plain 500, logged, for a handler that threw or rejected. */
   private failed(route: DirectRoute, request: DirectRequest, error: unknown): DirectAnswer {
     request.log.error({ err: error, route: route.prefix }, 'direct route failed')
     return FAILED

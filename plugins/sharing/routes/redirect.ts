@@ -1,8 +1,8 @@
-import type { DirectAnswer, DirectHandler, PluginCounter } from '../../../core/api.js'
+import type { DirectAnswer, DirectHandler, DirectRequest, PluginCounter } from '../../../core/api.js'
 import { CODE_PATTERN } from '../lib/codes.js'
-import { agentClass, anonymiseIp, referrerHost, visitorKey } from '../lib/visitors.js'
+import { agentClass, anonymiseIp, referrerHost, visitorKey, type AgentClass } from '../lib/visitors.js'
 import type { ClickRecorder, SaltKeeper } from '../services/clicks.js'
-import type { RedirectDirectory } from '../services/redirects.js'
+import type { CachedLink, RedirectDirectory } from '../services/redirects.js'
 
 /** No body worth sending, and nothing any cache, cookie or referrer may keep. */
 const COMMON = { 'cache-control': 'no-store', 'referrer-policy': 'no-referrer', 'x-content-type-options': 'nosniff' }
@@ -21,21 +21,20 @@ const UNAVAILABLE = plain(503, 'This link cannot be followed right now. Please t
  * where it leads.
  */
 export function redirectHandler(tools: { directory: RedirectDirectory; clicks: ClickRecorder; salts: SaltKeeper; counted: PluginCounter }): DirectHandler {
-  return async (request) => {
-    const code = request.rest
-    if (code.length > 64) return TOO_LONG
-    let target: string
+  const unavailable = (request: DirectRequest, error: unknown) => {
+    request.log.error({ err: error }, 'click not stored: no redirect')
+    return UNAVAILABLE
+  }
+
+  /** Stores the click; the redirect once its batch has committed. */
+  const follow = (request: DirectRequest, link: CachedLink, salt: string): Promise<DirectAnswer> | DirectAnswer => {
+    let stored: Promise<void>
+    let agent: AgentClass
     try {
-      // What is in memory is used as it is: each await costs a turn of the event loop per click.
-      if (!CODE_PATTERN.test(code)) return NOT_FOUND
-      const link = tools.directory.cached(code) ?? (await tools.directory.link(code))
-      if (!link) return NOT_FOUND
-      const answers = tools.directory.answersOn(link.tenantId, request.host)
-      if (!(typeof answers === 'boolean' ? answers : await answers)) return NOT_FOUND
       const userAgent = request.headers['user-agent']
-      const agent = agentClass(userAgent)
+      agent = agentClass(userAgent)
       const ipNet = anonymiseIp(request.ip)
-      await tools.clicks.write({
+      stored = tools.clicks.write({
         tenantId: link.tenantId,
         linkId: link.id,
         postId: link.postId,
@@ -45,15 +44,43 @@ export function redirectHandler(tools: { directory: RedirectDirectory; clicks: C
         ipNet,
         agent,
         referrerHost: referrerHost(request.headers.referer),
-        visitorKey: visitorKey(tools.salts.known() ?? (await tools.salts.today()), ipNet, userAgent),
+        visitorKey: visitorKey(salt, ipNet, userAgent),
         bot: agent === 'bot'
       })
-      target = link.target
-      tools.counted.inc({ network: link.network, bot: String(agent === 'bot') })
     } catch (error) {
-      request.log.error({ err: error }, 'click not stored: no redirect')
-      return UNAVAILABLE
+      return unavailable(request, error)
     }
-    return { status: 302, headers: { ...COMMON, location: target } }
+    return stored.then(
+      () => {
+        tools.counted.inc({ network: link.network, bot: String(agent === 'bot') })
+        return { status: 302, headers: { ...COMMON, location: link.target } }
+      },
+      (error: unknown) => unavailable(request, error)
+    )
+  }
+
+  /** A link, its instance's hosts or today's salt still to be read. */
+  const readFirst = async (request: DirectRequest, code: string): Promise<DirectAnswer> => {
+    try {
+      const link = await tools.directory.link(code)
+      if (!link) return NOT_FOUND
+      if (!(await tools.directory.answersOn(link.tenantId, request.host))) return NOT_FOUND
+      return await follow(request, link, tools.salts.known() ?? (await tools.salts.today()))
+    } catch (error) {
+      return unavailable(request, error)
+    }
+  }
+
+  return (request) => {
+    const code = request.rest
+    if (code.length > 64) return TOO_LONG
+    if (!CODE_PATTERN.test(code)) return NOT_FOUND
+    // What is in memory is used as it is (every click but a link's first in a minute): the only
+    // promise is the click's batch, since each await costs a turn of the event loop per click.
+    const link = tools.directory.cached(code)
+    const answers = link && tools.directory.answersOn(link.tenantId, request.host)
+    const salt = tools.salts.known()
+    if (!link || typeof answers !== 'boolean' || salt === undefined) return readFirst(request, code)
+    return answers ? follow(request, link, salt) : NOT_FOUND
   }
 }

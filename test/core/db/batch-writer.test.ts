@@ -5,22 +5,40 @@ import { BatchWriter } from '../../../core/db/batch-writer.js'
 type Row = { n: number }
 
 /**
- * A writer on a stand-in database: every INSERT is recorded with the rows it carries and stays in
- * flight until the test lets it commit, so what forms a batch, and when, can be watched exactly.
+ * A writer on a stand-in SQLite connection: every INSERT is recorded with the rows it carries and
+ * stays in flight until the test lets it commit (or fail), so what forms a batch, and when, can be
+ * watched exactly; so can the statement's preparing and finalizing.
  */
 function recordingWriter(options: { lingerMs?: number } = {}) {
-  const statements: { rows: number[]; commit(): void }[] = []
+  const statements: { rows: number[]; commit(): void; fail(error: Error): void }[] = []
+  const counts = { prepared: 0, finalized: 0, acquired: 0, released: 0 }
+  const connection = {
+    prepare(_sql: string, done: (error: Error | null) => void) {
+      counts.prepared += 1
+      queueMicrotask(() => done(null))
+      return {
+        run: (json: string, done: (error: Error | null) => void) =>
+          statements.push({ rows: (JSON.parse(json) as [string, number][]).map(([, n]) => n), commit: () => done(null), fail: (error) => done(error) }),
+        finalize: (done: () => void) => {
+          counts.finalized += 1
+          queueMicrotask(done)
+        }
+      }
+    }
+  }
+  const client = {
+    acquireConnection: async () => {
+      counts.acquired += 1
+      return connection
+    },
+    releaseConnection: () => (counts.released += 1)
+  }
   const orm = {
     getMetadata: () => ({ get: () => ({ tableName: 'rows', properties: { id: { fieldNames: ['id'] }, n: { fieldNames: ['n'], type: 'integer' } } }) }),
-    em: {
-      getKnex: () => ({
-        raw: (_sql: string, [json]: [string]) =>
-          new Promise<void>((resolve) => statements.push({ rows: (JSON.parse(json) as [string, number][]).map(([, n]) => n), commit: resolve }))
-      })
-    }
+    em: { getKnex: () => ({ client }) }
   } as unknown as MikroORM
   const writer = new BatchWriter<Row>(orm, 'sqlite', { meta: { className: 'Row' } } as unknown as EntitySchema<Row>, ['n'], options)
-  return { writer, statements }
+  return { writer, statements, counts }
 }
 
 const tick = () => new Promise((resolve) => setImmediate(resolve))
@@ -31,6 +49,7 @@ t.test('without lingerMs, what arrives while a batch is written is the next batc
   writer.add({ n: 1 })
   writer.add({ n: 2 })
   writer.add({ n: 3 })
+  await tick()
   t.same(statements.map((s) => s.rows), [[1]], 'the first row is written at once; the others wait for it')
   statements[0].commit()
   await tick()
@@ -64,6 +83,7 @@ t.test('with lingerMs, a row someone waits for, a full batch or a drain is writt
   const { writer, statements } = recordingWriter({ lingerMs: 10_000 })
   writer.add({ n: 1 })
   const written = writer.write({ n: 2 })
+  await tick()
   t.same(statements.map((s) => s.rows), [[1, 2]], 'write() takes the lingering rows along at once')
   writer.add({ n: 3 })
   const second = writer.write({ n: 4 })
@@ -75,6 +95,7 @@ t.test('with lingerMs, a row someone waits for, a full batch or a drain is writt
   await second
 
   for (let n = 5; n < 1005; n++) writer.add({ n })
+  await tick()
   t.equal(statements.length, 3, 'a thousand rows are a full batch: written at once')
   t.equal(statements[2].rows.length, 1000)
   writer.add({ n: 1005 })
@@ -92,4 +113,35 @@ t.test('with lingerMs, a row someone waits for, a full batch or a drain is writt
   statements[4].commit()
   await drained
   t.equal(writer.backlog, 0, 'nothing is left behind')
+})
+
+t.test('SQLite: batches that follow each other share one prepared statement, finalized when the writer goes idle', async (t) => {
+  const { writer, statements, counts } = recordingWriter()
+  const first = writer.write({ n: 1 })
+  await tick()
+  const second = writer.write({ n: 2 })
+  const third = writer.write({ n: 3 })
+  statements[0].commit()
+  await first
+  await tick()
+  t.same(statements.map((s) => s.rows), [[1], [2, 3]])
+  t.same(counts, { prepared: 1, finalized: 0, acquired: 2, released: 1 }, 'the second batch runs the statement prepared for the first')
+  statements[1].commit()
+  await Promise.all([second, third])
+  await writer.drain()
+  t.same(counts, { prepared: 1, finalized: 1, acquired: 2, released: 2 }, 'idle: the statement is finalized and the connection released')
+
+  const failing = writer.write({ n: 4 })
+  await tick()
+  const after = writer.write({ n: 5 })
+  statements[2].fail(new Error('disk I/O error'))
+  await t.rejects(failing, /disk I\/O error/, 'the failed batch\'s caller hears of it')
+  await tick()
+  t.same(statements[3]?.rows, [5], 'the next batch goes all the same')
+  t.equal(counts.prepared, 3, 'on a statement prepared again after the failure')
+  statements[3].commit()
+  await after
+  await writer.drain()
+  t.equal(counts.finalized, 3, 'every statement prepared was finalized')
+  t.equal(counts.released, counts.acquired, 'and every connection taken was given back')
 })

@@ -2,10 +2,12 @@ import { randomUUID } from 'node:crypto'
 import { Agent, request } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { SqlEntityManager } from '@mikro-orm/knex'
+import sqlite3 from 'sqlite3'
 import t from 'tap'
 import { BatchWriter } from '../../../core/api.js'
 import { Click } from '../../../plugins/sharing/entities/sharing.entity.js'
 import { CLICK_FIELDS, clickRecorder, type ClickRow } from '../../../plugins/sharing/services/clicks.js'
+import type { TestLike } from '../../helper.js'
 import { acmeWithPost, buildSharing, rows, share } from './helpers.js'
 
 const CONCURRENT = 1000
@@ -16,6 +18,29 @@ const clickRow = (fields: Partial<ClickRow> = {}): ClickRow => ({
   tenantId: randomUUID(), linkId: randomUUID(), postId: randomUUID(), memberId: randomUUID(), network: 'x', at: new Date(),
   ipNet: '192.0.2.0/24', agent: 'desktop', referrerHost: null, visitorKey: 'v'.repeat(64), bot: false, ...fields
 })
+
+type Listener = (sql: string, bindings: unknown[]) => void
+
+/**
+ * Every statement the database is sent, with its bound values. On PostgreSQL, knex's query events;
+ * on SQLite, the driver's statements themselves, since the batch writer runs its INSERT as a
+ * statement it prepared once (knex's queries are driver statements too, so nothing is missed).
+ */
+function watchStatements(t: TestLike, app: Awaited<ReturnType<typeof buildSharing>>, listener: Listener): void {
+  if (app.kaiku.dialect !== 'sqlite') {
+    ;(app.kaiku.orm.em as SqlEntityManager).getKnex().on('query', (query: { sql: string; bindings?: unknown[] }) => listener(query.sql, query.bindings ?? []))
+    return
+  }
+  const prototype = sqlite3.Statement.prototype as unknown as Record<'run' | 'all' | 'get' | 'each', (...args: unknown[]) => unknown>
+  for (const method of ['run', 'all', 'get', 'each'] as const) {
+    const original = prototype[method]
+    prototype[method] = function (this: { sql: string }, ...args: unknown[]) {
+      listener(this.sql, args.filter((arg) => typeof arg !== 'function'))
+      return original.apply(this, args)
+    }
+    t.teardown(() => void (prototype[method] = original))
+  }
+}
 
 /** One GET over a real socket: the status and Location the client saw. */
 function get(port: number, path: string, host: string, agent: Agent): Promise<{ status: number; location?: string }> {
@@ -37,7 +62,7 @@ t.test(`${CONCURRENT} concurrent clicks on one link: every one answered 302 and 
 
   // Every statement the app sends from here on: the clicks must arrive as batches, with no counter row updated per click.
   const statements: string[] = []
-  ;(app.kaiku.orm.em as SqlEntityManager).getKnex().on('query', (query: { sql: string }) => statements.push(query.sql))
+  watchStatements(t, app, (sql) => statements.push(sql))
 
   await app.listen({ port: 0, host: '127.0.0.1' })
   const { port } = app.server.address() as AddressInfo
@@ -66,8 +91,8 @@ t.test('group commit: the first click is written at once, the ones handed in mea
   await share(member, postId, 'linkedin', { text: 'hi' })
   const [link] = await rows.links(app)
   const batches: number[] = []
-  ;(app.kaiku.orm.em as SqlEntityManager).getKnex().on('query', (query: { sql: string; bindings?: string[] }) => {
-    if (CLICK_INSERT.test(query.sql)) batches.push(JSON.parse(query.bindings![0]).length)
+  watchStatements(t, app, (sql, bindings) => {
+    if (CLICK_INSERT.test(sql)) batches.push(JSON.parse(bindings[0] as string).length)
   })
   const recorder = clickRecorder(app.kaiku.orm, app.kaiku.dialect)
   const click = (i: number) => clickRow({ tenantId: link.tenantId, linkId: link.id, postId, memberId: link.memberId, network: 'linkedin', visitorKey: String(i).padStart(64, '0') })

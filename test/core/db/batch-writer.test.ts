@@ -9,7 +9,7 @@ type Row = { n: number }
  * stays in flight until the test lets it commit (or fail), so what forms a batch, and when, can be
  * watched exactly; so can the statement's preparing and finalizing.
  */
-function recordingWriter(options: { lingerMs?: number } = {}) {
+function recordingWriter(options: { lingerMs?: number; preparedIdleMs?: number } = {}) {
   const statements: { rows: number[]; commit(): void; fail(error: Error): void }[] = []
   const counts = { prepared: 0, finalized: 0, acquired: 0, released: 0 }
   const connection = {
@@ -115,8 +115,8 @@ t.test('with lingerMs, a row someone waits for, a full batch or a drain is writt
   t.equal(writer.backlog, 0, 'nothing is left behind')
 })
 
-t.test('SQLite: batches that follow each other share one prepared statement, finalized when the writer goes idle', async (t) => {
-  const { writer, statements, counts } = recordingWriter()
+t.test('SQLite: batches share one prepared statement, kept over short idle moments, finalized when idle long enough or drained', async (t) => {
+  const { writer, statements, counts } = recordingWriter({ preparedIdleMs: 300 })
   const first = writer.write({ n: 1 })
   await tick()
   const second = writer.write({ n: 2 })
@@ -128,20 +128,43 @@ t.test('SQLite: batches that follow each other share one prepared statement, fin
   t.same(counts, { prepared: 1, finalized: 0, acquired: 2, released: 1 }, 'the second batch runs the statement prepared for the first')
   statements[1].commit()
   await Promise.all([second, third])
-  await writer.drain()
-  t.same(counts, { prepared: 1, finalized: 1, acquired: 2, released: 2 }, 'idle: the statement is finalized and the connection released')
-
-  const failing = writer.write({ n: 4 })
   await tick()
-  const after = writer.write({ n: 5 })
-  statements[2].fail(new Error('disk I/O error'))
+  t.same(counts, { prepared: 1, finalized: 0, acquired: 2, released: 2 }, 'idle for a moment: the connection is released, the statement kept')
+
+  const fourth = writer.write({ n: 4 })
+  await tick()
+  statements[2].commit()
+  await fourth
+  t.same(counts, { prepared: 1, finalized: 0, acquired: 3, released: 3 }, 'a batch after a short idle moment runs the same statement')
+  await sleep(150)
+  const fifth = writer.write({ n: 5 })
+  await tick()
+  statements[3].commit()
+  await fifth
+  await sleep(200)
+  t.equal(counts.finalized, 0, 'each batch starts the idle time again')
+  await sleep(300)
+  t.same(counts, { prepared: 1, finalized: 1, acquired: 4, released: 4 }, 'idle long enough: the statement is finalized')
+
+  const sixth = writer.write({ n: 6 })
+  await tick()
+  statements[4].commit()
+  await sixth
+  t.equal(counts.prepared, 2, 'the next batch prepares it again')
+  await writer.drain()
+  t.equal(counts.finalized, 2, 'drain finalizes it at once')
+
+  const failing = writer.write({ n: 7 })
+  await tick()
+  const after = writer.write({ n: 8 })
+  statements[5].fail(new Error('disk I/O error'))
   await t.rejects(failing, /disk I\/O error/, 'the failed batch\'s caller hears of it')
   await tick()
-  t.same(statements[3]?.rows, [5], 'the next batch goes all the same')
-  t.equal(counts.prepared, 3, 'on a statement prepared again after the failure')
-  statements[3].commit()
+  t.same(statements[6]?.rows, [8], 'the next batch goes all the same')
+  t.equal(counts.prepared, 4, 'on a statement prepared again after the failure')
+  statements[6].commit()
   await after
   await writer.drain()
-  t.equal(counts.finalized, 3, 'every statement prepared was finalized')
+  t.equal(counts.finalized, 4, 'every statement prepared was finalized')
   t.equal(counts.released, counts.acquired, 'and every connection taken was given back')
 })

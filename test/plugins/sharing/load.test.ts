@@ -11,7 +11,7 @@ import type { TestLike } from '../../helper.js'
 import { acmeWithPost, buildSharing, rows, share } from './helpers.js'
 
 const CONCURRENT = 1000
-const CLICK_INSERT = /^insert into [`"]?sharing_click\b/
+const CLICK_INSERT = /^(with .* )?insert into [`"]?sharing_click\b/
 
 /** A click as the redirect hands it to the recorder, with random ids unless told otherwise. */
 const clickRow = (fields: Partial<ClickRow> = {}): ClickRow => ({

@@ -74,7 +74,10 @@ export default definePlugin({
     const directory = new RedirectDirectory(ctx.orm, app, new URL(ctx.settings.publicUrl).hostname.toLowerCase())
     parts.set(ctx, { directory, clicks })
     // Requests wait for their click's batch, and closing waits for requests; this catches stragglers.
-    app.addHook('onClose', async () => clicks.drain())
+    app.addHook('onClose', async () => {
+      directory.close()
+      await clicks.drain()
+    })
     ctx.http.direct('/s/', redirectHandler({ directory, clicks, salts, counted: ctx.metrics.counter('clicks_total', 'Clicks on tracked links, each stored before its redirect', ['network', 'bot']) }))
     shareRoutes(app, ctx, directPart.register(app, ctx))
     adminRoutes(app, ctx, directory)

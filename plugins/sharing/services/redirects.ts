@@ -15,11 +15,15 @@ const LINK_FIELDS = ['id', 'tenantId', 'postId', 'memberId', 'network', 'target'
 const LINKS_MAX = 50_000
 const HOSTS_MS = 60_000
 /**
- * How long a link read once is served from memory. Links do not change, but an erased member's
- * links are re-owned and a deleted post's links go: this instance forgets them at once
- * (`forgetLinks`), every other instance within this time.
+ * How long a link read is served from memory. Links do not change, but an erased member's links are
+ * re-owned and a deleted post's links go: this instance forgets them at once (`forgetLinks`), every
+ * other instance within this time, since the links held are read again every half of it
+ * (`revalidate`), a few hundred in one query, not each by the click that finds it expired.
  */
 const LINK_MS = 60_000
+const REVALIDATE_MS = LINK_MS / 2
+/** Codes per query of a revalidation. */
+const REVALIDATE_CHUNK = 500
 
 /** The hosts an instance's links answer on: being read (`hosts`), then also known (`known`). */
 interface HostsEntry {
@@ -29,17 +33,21 @@ interface HostsEntry {
 }
 
 /**
- * What a redirect needs, kept in memory: a link read once is served from here for a minute, and the
- * hosts an instance's links answer on are re-read every minute too. Requests that miss at the same
+ * What a redirect needs, kept in memory: a link read once is served from here, read again in bulk
+ * every half minute, and the hosts an instance's links answer on are re-read every minute too. Requests that miss at the same
  * moment (a link that goes viral before anyone opened it) share one query.
  */
 export class RedirectDirectory {
   private readonly links = new Map<string, { link: CachedLink; until: number }>()
+  private revalidating: NodeJS.Timeout | null = null
+  private closed = false
   private readonly loading = new Map<string, Promise<CachedLink | undefined>>()
   private readonly hosts = new Map<string, HostsEntry>()
 
   /** Plain SQL, not an entity query: under load `em.findOne` cost five times the CPU of the whole miss (bench/README.md). */
   private readonly linkByCode: string
+  /** The same columns for many codes (`?` stands for the list). */
+  private readonly linksByCodes: (codes: number) => string
 
   constructor(
     private readonly orm: MikroORM,
@@ -48,13 +56,59 @@ export class RedirectDirectory {
   ) {
     const meta = orm.getMetadata().get(Link.meta.className)
     const columns = LINK_FIELDS.map((field) => `${meta.properties[field].fieldNames[0]} as "${field}"`)
-    this.linkByCode = `select ${columns.join(', ')} from ${meta.tableName} where ${meta.properties.code.fieldNames[0]} = ?`
+    const code = meta.properties.code.fieldNames[0]
+    this.linkByCode = `select ${columns.join(', ')} from ${meta.tableName} where ${code} = ?`
+    this.linksByCodes = (codes) => `select ${code} as "code", ${columns.join(', ')} from ${meta.tableName} where ${code} in (${Array(codes).fill('?').join(', ')})`
+  }
+
+  /**
+   * Reads every link held again, in chunks: a link that is gone is forgotten, one that changed is
+   * replaced, and each one found is fresh for another `LINK_MS`. A link forgotten or read anew while
+   * this runs is left as it is. Called every `REVALIDATE_MS` while links are held; a failure leaves
+   * the links to expire as they would (a click then reads its link itself).
+   */
+  async revalidate(): Promise<void> {
+    const held = [...this.links]
+    for (let start = 0; start < held.length && !this.closed; start += REVALIDATE_CHUNK) {
+      const chunk = held.slice(start, start + REVALIDATE_CHUNK)
+      const read = Date.now()
+      type Found = CachedLink & { code: string }
+      const found = (await this.orm.em.getConnection().execute(this.linksByCodes(chunk.length), chunk.map(([code]) => code))) as Found[]
+      const byCode = new Map(found.map(({ code, ...link }: Found): [string, CachedLink] => [code, link]))
+      for (const [code, entry] of chunk) {
+        if (this.links.get(code) !== entry) continue
+        const link = byCode.get(code)
+        if (link) this.links.set(code, { link, until: read + LINK_MS })
+        else this.links.delete(code)
+      }
+    }
+  }
+
+  /** Stops revalidating (the server is closing). */
+  close(): void {
+    this.closed = true
+    if (this.revalidating) clearTimeout(this.revalidating)
+    this.revalidating = null
+  }
+
+  private scheduleRevalidation(): void {
+    if (this.revalidating || this.closed) return
+    this.revalidating = setTimeout(() => {
+      void this.revalidate()
+        .catch((error: unknown) => this.app.log.warn({ err: error }, 'tracked links not revalidated; they expire as they are'))
+        .finally(() => {
+          this.revalidating = null
+          if (this.links.size > 0) this.scheduleRevalidation()
+        })
+    }, REVALIDATE_MS)
+    // The timer alone keeps no process alive.
+    this.revalidating.unref()
   }
 
   /** The link if it is in memory and fresh, without a promise (the common case of a redirect). */
-  cached(code: string): CachedLink | undefined {
+  cached(code: string, now = Date.now()): CachedLink | undefined {
     const hit = this.links.get(code)
-    return hit && hit.until > Date.now() ? hit.link : undefined
+    return hit && hit.until > now ? hit.link : undefined
   }
 
   async link(code: string): Promise<CachedLink | undefined> {
@@ -113,6 +167,7 @@ export class RedirectDirectory {
     }
     if (!this.links.has(code) && this.links.size >= LINKS_MAX) this.links.delete(this.links.keys().next().value!)
     this.links.set(code, { link, until: Date.now() + LINK_MS })
+    this.scheduleRevalidation()
     return link
   }
 

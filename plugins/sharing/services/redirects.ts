@@ -95,7 +95,10 @@ export class RedirectDirectory {
     if (this.revalidating || this.closed) return
     this.revalidating = setTimeout(() => {
       void this.revalidate()
-        .catch((error: unknown) => this.app.log.warn({ err: error }, 'tracked links not revalidated; they expire as they are'))
+        .catch((error: unknown) => {
+          // A read cut short by the database closing is no news.
+          if (!this.closed) this.app.log.warn({ err: error }, 'tracked links not revalidated; they expire as they are')
+        })
         .finally(() => {
           this.revalidating = null
           if (this.links.size > 0) this.scheduleRevalidation()

@@ -33,9 +33,10 @@ interface HostsEntry {
 }
 
 /**
- * What a redirect needs, kept in memory: a link read once is served from here, read again in bulk
- * every half minute, and the hosts an instance's links answer on are re-read every minute too. Requests that miss at the same
- * moment (a link that goes viral before anyone opened it) share one query.
+ * What a redirect needs, kept in memory: a link read once is served from here and read again in
+ * bulk every half minute, and the hosts an instance's links answer on are re-read every minute.
+ * Requests that miss at the same moment (a link that goes viral before anyone opened it) share one
+ * query.
  */
 export class RedirectDirectory {
   private readonly links = new Map<string, { link: CachedLink; until: number }>()

@@ -55,3 +55,39 @@ t.test('revalidate reads many links in chunks of a few hundred', async (t) => {
   t.equal(directory.cached('Bulk001199'), undefined)
   t.equal(directory.cached('Bulk000600')?.network, 'n600')
 })
+
+t.test('while links are held, they are read again every half minute; close stops it', async (t) => {
+  const app = await buildSharing(t)
+  const { member, postId } = await acmeWithPost(app)
+  await share(member, postId, 'linkedin', { text: 'hi' })
+  const [link] = await rows.links(app)
+  // The directory's timers are caught, not waited for: the test runs the re-read itself.
+  const scheduled: (() => void)[] = []
+  const realSetTimeout = globalThis.setTimeout
+  globalThis.setTimeout = ((callback: () => void, ms?: number) => {
+    if (ms === 30_000) scheduled.push(callback)
+    return realSetTimeout(() => undefined, 0)
+  }) as typeof setTimeout
+  t.teardown(() => void (globalThis.setTimeout = realSetTimeout))
+  const directory = new RedirectDirectory(app.kaiku.orm, app, 'localhost')
+  await directory.link(link.code)
+  t.equal(scheduled.length, 1, 'reading a link schedules a re-read in half a minute')
+  await directory.link(link.code)
+  t.equal(scheduled.length, 1, 'once, however many links are read')
+
+  await app.kaiku.orm.em.fork().nativeDelete(Link, { id: link.id }, { filters: false })
+  scheduled[0]()
+  for (let i = 0; i < 50 && directory.cached(link.code); i++) await new Promise((resolve) => setImmediate(resolve))
+  t.equal(directory.cached(link.code), undefined, 'the scheduled re-read forgets the link that is gone')
+  await new Promise((resolve) => setImmediate(resolve))
+  t.equal(scheduled.length, 1, 'no links held: nothing more is scheduled')
+
+  await share(member, postId, 'x', { text: 'hi' })
+  const [second] = await rows.links(app)
+  await directory.link(second.code)
+  t.equal(scheduled.length, 2, 'a link read again schedules the next re-read')
+  directory.close()
+  directory.forgetLinks([second.code])
+  t.equal((await directory.link(second.code))?.id, second.id, 'read from the database again')
+  t.equal(scheduled.length, 2, 'after close, nothing is scheduled')
+})

@@ -21,6 +21,13 @@ const BURST_REQUESTS = 20_000
 
 /** Targets of issue 6: at least half the bare handler's throughput, p99 at most 30 ms. */
 const TARGETS = { ratio: 0.5, p99Ms: 30 }
+/**
+ * Seconds per measured run unless BENCH_SECONDS says otherwise: wrk's own default. Each run opens its
+ * 100 connections afresh, and the first few hundred requests on them wait up to a quarter of a second,
+ * on the bare handler too (bench/README.md, eighth pass): in 5-second runs that start alone decided the
+ * p99 (bare Fastify: 26–58 ms), in 10-second runs far less (9–20 ms).
+ */
+const RUN_SECONDS = 10
 
 interface Target {
   database: Comparison['database']
@@ -37,7 +44,9 @@ const SHAPES = [
 ] as const
 
 export async function redirectBench(): Promise<void> {
-  const { settings, cpu, wrk } = prepare()
+  const prepared = prepare()
+  const { cpu, wrk } = prepared
+  const settings = { ...prepared.settings, seconds: intSetting(process.env, 'BENCH_SECONDS', RUN_SECONDS, 1, 60) }
   const links = intSetting(process.env, 'BENCH_LINKS', 10_000, 1, 1_000_000)
   const plugins = process.env.KAIKU_PLUGINS?.trim() || undefined
   const cleanup = cleanupOnExit()

@@ -11,6 +11,7 @@ import { createOrm, dialectOf, type Dialect } from './db/orm.js'
 import { loadMigrations, migrate, type MigrateOptions } from './db/migrations.js'
 import { coreEntities } from './db/entities.js'
 import { sessionDirectory } from './db/sessions.js'
+import { longReads } from './db/long-reads.js'
 import './db/tenant.js'
 import { NotFoundError } from './errors.js'
 import { CLEANUP_JOB, cleanupJob, cleanupSchedule } from './jobs/cleanup.js'
@@ -192,12 +193,14 @@ export async function buildApp(loaded: LoadedConfig, options: BuildOptions = {})
     defaultLocale: config.locale
   })
   const sendMail = mailer.send.bind(mailer)
+  const reads = longReads(orm, dialect)
   // One close hook, so the order is explicit: jobs in hand first, then events, then the database.
   app.addHook('onClose', async () => {
     // Half the shutdown budget for jobs in hand, so the process still exits within the timeout.
     await jobs.worker.stop(Math.floor(config.shutdownTimeout / 2))
     mailer!.close()
     await bus.idle()
+    await reads.close()
     await orm.close(true)
   })
   for (const { manifest, config: pluginConfig } of plugins) {
@@ -209,6 +212,7 @@ export async function buildApp(loaded: LoadedConfig, options: BuildOptions = {})
           mailHost: config.smtpUrl ? new URL(config.smtpUrl).hostname : null }),
         log: app.log,
         orm,
+        longReads: reads,
         bus,
         addNav: (owner, entry) => nav.push({ ...entry, owner }),
         provideSetup: (owner, provider) => {

@@ -4,6 +4,7 @@ import type { ActionName, FilterName, KaikuActions, KaikuFilters } from '../even
 import type { EventBus } from '../events/bus.js'
 import type { Dialect } from '../db/orm.js'
 import type { SessionDirectory } from '../db/sessions.js'
+import type { LongReads } from '../db/long-reads.js'
 import type { EnqueueOptions } from '../jobs/queue.js'
 import type { ScheduleScope } from '../jobs/scheduler.js'
 import type { MailMessage, MailProgress } from '../mail/mailer.js'
@@ -42,6 +43,12 @@ export interface PluginContext<C = Record<string, unknown>> {
   readonly log: FastifyBaseLogger
   /** The ORM; inside a request use `request.em`, elsewhere `orm.em.fork()`. */
   readonly orm: MikroORM
+  /**
+   * Long reads (since 1.6.0), outside any transaction: `db.readAll(sql, params)` for counts that scan
+   * many rows, such as a rollup's. On SQLite they use a read-only connection of their own, so they
+   * never hold the one connection every write waits for; each sees what was committed when it starts.
+   */
+  readonly db: { readAll<T>(sql: string, params?: unknown[]): Promise<T[]> }
   readonly events: {
     emit<N extends ActionName>(name: N, payload: KaikuActions[N], options?: { em?: EntityManager }): void
     filter<N extends FilterName>(
@@ -102,6 +109,8 @@ export interface ContextParts {
   settings: PluginContext['settings']
   log: FastifyBaseLogger
   orm: MikroORM
+  /** Long reads beside the writer (core/db/long-reads.ts); the pool when not given. */
+  longReads?: Pick<LongReads, 'all'>
   bus: EventBus
   addNav(owner: string, entry: ManifestNavEntry): void
   jobs: PluginContext['jobs']
@@ -125,6 +134,7 @@ export function createContext(name: string, config: Record<string, unknown>, par
     settings: parts.settings,
     log: parts.log.child({ plugin: name }),
     orm: parts.orm,
+    db: { readAll: (sql, params) => (parts.longReads ? parts.longReads.all(sql, params) : parts.orm.em.getConnection().execute(sql, params ?? [], 'all')) },
     events: {
       emit: (event, payload, options) => parts.bus.emit(event, payload, options),
       filter: (event, value, context) => parts.bus.filter(event, value, context)

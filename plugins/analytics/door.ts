@@ -110,7 +110,8 @@ export function analyticsDoor(app: FastifyInstance, ctx: PluginContext<any>, tok
       custom.set(type, { type, label, points, builtIn: false })
     },
     activities: () => [...BUILT_IN_ACTIVITIES.map((activity) => ({ ...activity, builtIn: true })), ...custom.values()],
-    rollup: (em, range) => rollupRange(em ?? ctx.orm.em.fork(), ctx.settings.dialect, (tx, span) => app.sharing.activity(tx, span), range),
+    rollup: (em, range) =>
+      rollupRange(em ?? ctx.orm.em.fork(), ctx.settings.dialect, (tx, span) => app.sharing.activity(tx, span), range, async (scoped, ids) => new Set((await app.auth.members(scoped, ids)).keys())),
     async drain() {
       for (const drain of drains) await drain()
     },

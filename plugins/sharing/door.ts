@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/core'
 import type { FastifyInstance } from 'fastify'
+import type { PluginContext } from '../../core/api.js'
 import { agentClass, anonymiseIp, referrerHost, type AgentClass } from './lib/visitors.js'
 import { Click } from './entities/sharing.entity.js'
 import { settingsOf } from './services/settings.js'
@@ -22,7 +23,9 @@ export interface DailyActivity {
 export interface SharingDoor {
   /**
    * Activity per (tenant, UTC day, post, member, network) for days in [from, to), every instance
-   * unless `tenantId` is given. Set-based: the database groups, nothing is read row by row.
+   * unless `tenantId` is given. Set-based: the database groups, nothing is read row by row. Outside a
+   * transaction it counts through core's long reads, which on SQLite never hold the connection that
+   * clicks are stored through (a day of a viral link's clicks takes seconds to count).
    */
   activity(em: EntityManager, range: { from: Date; to: Date; tenantId?: string }): Promise<DailyActivity[]>
   /** When the first share or click was made (of one instance, or of all), or null when there is none. */
@@ -61,32 +64,26 @@ interface Row {
   bots?: number | string
 }
 
-export function sharingDoor(app: FastifyInstance, dialect: string): void {
+export function sharingDoor(app: FastifyInstance, dialect: string, db: PluginContext['db']): void {
   app.decorate('sharing', {
     async activity(em, { from, to, tenantId }) {
       const platform = em.getPlatform()
       const params = [platform.processDateProperty(from), platform.processDateProperty(to), ...(tenantId ? [tenantId] : [])]
       const tenant = tenantId ? 'and tenant_id = ?' : ''
       const keys = 'tenant_id, day, post_id, member_id, network'
-      const connection = em.getConnection()
-      // Inside the caller's transaction when there is one (on SQLite a second connection would wait
-      // forever), and one query after the other: a transaction's connection runs one at a time.
+      // Inside the caller's transaction when there is one (on SQLite a second connection would not see
+      // what it wrote), and one query after the other: a transaction's connection runs one at a time.
       const transaction = em.getTransactionContext()
-      const clicks = await connection.execute<Row[]>(
+      const read = (sql: string) => (transaction ? em.getConnection().execute<Row[]>(sql, params, 'all', transaction) : db.readAll<Row>(sql, params))
+      const clicks = await read(
         `select ${keys}, sum(case when bot then 0 else 1 end) as n, count(distinct case when bot then null else visitor_key end) as uniques, sum(case when bot then 1 else 0 end) as bots
          from (select tenant_id, ${dayExpression(dialect, 'at')} as day, post_id, member_id, network, bot, visitor_key from sharing_click where at >= ? and at < ? ${tenant}) c
-         group by ${keys}`,
-        params,
-        'all',
-        transaction
+         group by ${keys}`
       )
-      const shares = await connection.execute<Row[]>(
+      const shares = await read(
         `select ${keys}, count(*) as n
          from (select tenant_id, ${dayExpression(dialect, 'created_at')} as day, post_id, member_id, network from sharing_share where created_at >= ? and created_at < ? ${tenant}) s
-         group by ${keys}`,
-        params,
-        'all',
-        transaction
+         group by ${keys}`
       )
       const groups = new Map<string, DailyActivity>()
       const group = (row: Row) => {

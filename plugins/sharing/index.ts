@@ -23,7 +23,7 @@ const parts = new WeakMap<object, { directory: RedirectDirectory; clicks: ClickR
 export default definePlugin({
   name: 'sharing',
   version: '1.0.0',
-  api: '^1.0.0',
+  api: '^1.6.0',
   description: 'Approved networks, share texts and per-employee tracked short links with click counting.',
   requires: ['tenancy', 'auth', 'feeds'],
   config: Type.Object({ ...directPart.config }),
@@ -68,7 +68,7 @@ export default definePlugin({
   },
   schedules: [{ name: 'sharing.forget-salts', job: 'sharing.forget-salts', spec: { daily: '00:05' } }],
   async register(app, ctx) {
-    sharingDoor(app, ctx.settings.dialect)
+    sharingDoor(app, ctx.settings.dialect, ctx.db)
     const clicks = clickRecorder(ctx.orm, ctx.settings.dialect)
     const salts = new SaltKeeper(ctx.orm)
     const directory = new RedirectDirectory(ctx.orm, app, new URL(ctx.settings.publicUrl).hostname.toLowerCase())

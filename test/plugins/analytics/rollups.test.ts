@@ -1,5 +1,9 @@
 import { randomUUID } from 'node:crypto'
+import type { EntityManager } from '@mikro-orm/core'
 import t from 'tap'
+import { eraseAuth } from '../../../plugins/auth/privacy.js'
+import { rollupRange } from '../../../plugins/analytics/services/rollup.js'
+import { onPostgres } from '../../helper.js'
 import { Click, Share } from '../../../plugins/sharing/entities/sharing.entity.js'
 import { acme } from '../feeds/helpers.js'
 import { globexWithPost } from '../sharing/globex.js'
@@ -15,7 +19,9 @@ t.test('rollups equal a direct count over raw events, for random event sets (sev
   const tenants = [await tenantIdOf(app, 'acme'), await tenantIdOf(app, 'globex')]
   app.analytics.defineActivity({ type: 'poll.answered', label: 'Poll answered', points: 2 })
   const posts = [randomUUID(), randomUUID(), randomUUID()]
-  const members = [randomUUID(), randomUUID(), randomUUID(), randomUUID()]
+  // Real members of each instance: counters of members who no longer exist count for nobody.
+  const people: { tenant_id: string; id: string }[] = await app.kaiku.orm.em.fork().getConnection().execute('select tenant_id, id from auth_member')
+  const membersOf = (tenantId: string): string[] => people.filter((row) => row.tenant_id === tenantId).map((row) => row.id)
   const networks = ['linkedin', 'x', 'mastodon']
   const kinds = ['email_open', 'page_view', 'member_joined', 'suggestion_approved', 'poll.answered'] as const
   const expected = new Map<string, number>()
@@ -33,7 +39,7 @@ t.test('rollups equal a direct count over raw events, for random event sets (sev
       const at = new Date(START + random.int(6) * DAY + (random.next() < 0.1 ? 0 : random.int(DAY)))
       const tenantId = random.pick(tenants)
       const postId = random.pick(posts)
-      const memberId = random.pick(members)
+      const memberId = random.pick(membersOf(tenantId))
       const network = random.pick(networks)
       const group = `${tenantId}|${dayOf(at)}|${postId}|${memberId}|${network}`
       const what = random.next()
@@ -124,4 +130,72 @@ t.test('before each rollup, recent rows that name a member who no longer exists 
   t.same((await opened()).sort(), [mia.id, null].sort(), "the vanished member's open counts for nobody; Mia keeps hers")
   const opens = (await stored.daily(app)).filter((row) => row.event === 'email_open')
   t.same(opens.map((row) => [row.memberId, row.count]).sort(), [['', 1], [mia.id, 1]].sort(), 'and the daily counters never name her')
+})
+
+t.test("a rollup counts clicks beside the writes: a transaction holding the database's connection does not hold the count, which sees committed clicks only", async (t) => {
+  const app = await buildAnalytics(t)
+  await acme(app)
+  const tenantId = await tenantIdOf(app, 'acme')
+  const postId = randomUUID()
+  const memberId = randomUUID()
+  const click = (visitorKey: string, at: number) => ({ id: randomUUID(), tenantId, linkId: randomUUID(), postId, memberId, network: 'linkedin', at: new Date(at), ipNet: '203.0.113.0/24', agent: 'desktop', referrerHost: null, visitorKey, bot: false })
+  await app.kaiku.orm.em.fork().insertMany(Click, [click('a', START + 1000), click('b', START + 2000), click('a', START + 3000)])
+
+  // A writer's transaction holds the connection (SQLite has only one) and has stored a click it has not committed.
+  let release!: () => void
+  const held = new Promise<void>((resolve) => (release = resolve))
+  let entered!: () => void
+  const inside = new Promise<void>((resolve) => (entered = resolve))
+  const writer = app.kaiku.orm.em.fork().transactional(async (tx) => {
+    await tx.insert(Click, click('c', START + 4000))
+    entered()
+    await held
+  })
+  await inside
+  t.teardown(() => release())
+
+  const range = { from: new Date(START), to: new Date(START + DAY) }
+  const counted = await Promise.race([app.sharing.activity(app.kaiku.orm.em.fork(), range), new Promise<'waited'>((resolve) => setTimeout(() => resolve('waited'), 5000))])
+  t.not(counted, 'waited', 'the count did not wait for the transaction to end')
+  t.match(counted, [{ tenantId, day: '2026-03-01', postId, memberId, network: 'linkedin', clicks: 3, uniqueClicks: 2, botClicks: 0 }], 'three committed clicks, two visitors; the uncommitted click is not seen')
+  release()
+  await writer
+
+  await app.analytics.rollup(undefined, { from: '2026-03-01', to: '2026-03-02' })
+  const daily = (await stored.daily(app)).filter((row) => row.postId === postId)
+  t.same(daily.map((row) => [row.event, row.count]).sort(), [['click', 4], ['unique_click', 3]], 'the rollup after it counts the click committed since')
+})
+
+t.test('a member erased between the count and its transaction does not come back in the counters: her clicks count for nobody', async (t) => {
+  const app = await buildAnalytics(t)
+  await acme(app)
+  const tenantId = await tenantIdOf(app, 'acme')
+  const [mia] = await app.kaiku.orm.em.fork().getConnection().execute<{ id: string; email: string }[]>("select id, email from auth_member where email = 'mia@acme.com'")
+  const postId = randomUUID()
+  const click = (memberId: string, visitorKey: string) => ({ id: randomUUID(), tenantId, linkId: randomUUID(), postId, memberId, network: 'x', at: new Date(START + 5000), ipNet: '203.0.113.0/24', agent: 'desktop', referrerHost: null, visitorKey, bot: false })
+  await app.kaiku.orm.em.fork().insertMany(Click, [click(mia.id, 'a'), click(mia.id, 'b'), click('', 'c')])
+  // Her erasure as sharing and auth make it: her clicks count for nobody, her profile is gone.
+  const erase = async () => {
+    const scoped = app.kaiku.orm.em.fork()
+    scoped.setFilterParams('tenant', { tenantId })
+    await scoped.transactional(async (tx) => {
+      await tx.nativeUpdate(Click, { memberId: mia.id }, { memberId: '' })
+      await eraseAuth([], { em: tx, memberId: mia.id, email: mia.email, mode: 'erase' } as Parameters<typeof eraseAuth>[1])
+    })
+  }
+  const exists = async (scoped: EntityManager, ids: string[]) => new Set((await app.auth.members(scoped, ids)).keys())
+  await rollupRange(
+    app.kaiku.orm.em.fork(),
+    onPostgres() ? 'postgresql' : 'sqlite',
+    async (em, span) => {
+      const counted = await app.sharing.activity(em, span)
+      await erase()
+      return counted
+    },
+    { from: '2026-03-01', to: '2026-03-02' },
+    exists
+  )
+  const daily = (await stored.daily(app)).filter((row) => row.postId === postId)
+  t.notOk(daily.some((row) => row.memberId === mia.id), 'no counter names her')
+  t.same(daily.map((row) => [row.memberId, row.event, row.count]).sort(), [['', 'click', 3], ['', 'unique_click', 3]], "her two clicks and two visitors are added to nobody's")
 })

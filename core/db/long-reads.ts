@@ -14,9 +14,9 @@ interface SqliteDriver {
 }
 
 /**
- * Reads that may take long, such as the counts of a day's clicks for a rollup, made outside any
+ * Reads that may take long, such as a day's counts for a rollup or a report, made outside any
  * transaction. SQLite has one connection, and every write waits for it: a read of seconds there would
- * hold every click behind it. So on SQLite they go through a read-only connection of their own,
+ * hold every write behind it. So on SQLite they go through a read-only connection of their own,
  * opened at the first read; WAL lets it read beside the writer, and it sees what was committed when
  * each read starts. On PostgreSQL (and an in-memory SQLite database, which no second connection can
  * see) they go through the pool.
@@ -27,11 +27,16 @@ export interface LongReads {
   close(): Promise<void>
 }
 
-export function longReads(orm: MikroORM, dialect: Dialect): LongReads {
-  const pooled: LongReads = {
+/** Long reads through the pool: PostgreSQL's, or SQLite's single connection where no other can read. */
+export function pooledReads(orm: MikroORM): LongReads {
+  return {
     all: <T>(sql: string, params: unknown[] = []) => orm.em.getConnection().execute<T[]>(sql, params, 'all'),
     close: async () => undefined
   }
+}
+
+export function longReads(orm: MikroORM, dialect: Dialect): LongReads {
+  const pooled = pooledReads(orm)
   if (dialect !== 'sqlite') return pooled
   const client = (orm.em as SqlEntityManager).getKnex().client as { driver: SqliteDriver; connectionSettings: { filename?: string } }
   const file = client.connectionSettings.filename

@@ -4,7 +4,7 @@ import type { ActionName, FilterName, KaikuActions, KaikuFilters } from '../even
 import type { EventBus } from '../events/bus.js'
 import type { Dialect } from '../db/orm.js'
 import type { SessionDirectory } from '../db/sessions.js'
-import type { LongReads } from '../db/long-reads.js'
+import { pooledReads, type LongReads } from '../db/long-reads.js'
 import type { EnqueueOptions } from '../jobs/queue.js'
 import type { ScheduleScope } from '../jobs/scheduler.js'
 import type { MailMessage, MailProgress } from '../mail/mailer.js'
@@ -134,7 +134,7 @@ export function createContext(name: string, config: Record<string, unknown>, par
     settings: parts.settings,
     log: parts.log.child({ plugin: name }),
     orm: parts.orm,
-    db: { readAll: (sql, params) => (parts.longReads ? parts.longReads.all(sql, params) : parts.orm.em.getConnection().execute(sql, params ?? [], 'all')) },
+    db: { readAll: (sql, params) => (parts.longReads ?? pooledReads(parts.orm)).all(sql, params) },
     events: {
       emit: (event, payload, options) => parts.bus.emit(event, payload, options),
       filter: (event, value, context) => parts.bus.filter(event, value, context)

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { Agent, request } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import type { SqlEntityManager } from '@mikro-orm/knex'
+import pg from 'pg'
 import sqlite3 from 'sqlite3'
 import t from 'tap'
 import { BatchWriter } from '../../../core/api.js'
@@ -22,13 +22,21 @@ const clickRow = (fields: Partial<ClickRow> = {}): ClickRow => ({
 type Listener = (sql: string, bindings: unknown[]) => void
 
 /**
- * Every statement the database is sent, with its bound values. On PostgreSQL, knex's query events;
- * on SQLite, the driver's statements themselves, since the batch writer runs its INSERT as a
- * statement it prepared once (knex's queries are driver statements too, so nothing is missed).
+ * Every statement the database is sent, with its bound values: the drivers' own calls, since the
+ * batch writer runs its INSERT on a driver connection without knex (a statement prepared once on
+ * SQLite, a named one on PostgreSQL). knex's queries go through the same calls, so nothing is missed.
  */
 function watchStatements(t: TestLike, app: Awaited<ReturnType<typeof buildSharing>>, listener: Listener): void {
   if (app.kaiku.dialect !== 'sqlite') {
-    ;(app.kaiku.orm.em as SqlEntityManager).getKnex().on('query', (query: { sql: string; bindings?: unknown[] }) => listener(query.sql, query.bindings ?? []))
+    const prototype = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown }
+    const original = prototype.query
+    prototype.query = function (this: unknown, ...args: unknown[]) {
+      const [query, values] = args as [string | { text: string; values?: unknown[] }, unknown[] | undefined]
+      if (typeof query === 'string') listener(query, Array.isArray(values) ? values : [])
+      else if (query && typeof query.text === 'string') listener(query.text, query.values ?? [])
+      return original.apply(this, args)
+    }
+    t.teardown(() => void (prototype.query = original))
     return
   }
   const prototype = sqlite3.Statement.prototype as unknown as Record<'run' | 'all' | 'get' | 'each', (...args: unknown[]) => unknown>

@@ -6,6 +6,7 @@ import { activationId, analyticsDoor, type AnalyticsDoor } from './door.js'
 import { AnalyticsDaily } from './entities/daily.entity.js'
 import { SUMMARY_ENTITIES } from './entities/summary.entity.js'
 import { AnalyticsEvent } from './entities/event.entity.js'
+import { AnalyticsForgotten } from './entities/forgotten.entity.js'
 import { AnalyticsMember } from './entities/member.entity.js'
 import { AnalyticsRequest } from './entities/request.entity.js'
 import { AnalyticsSettings } from './entities/settings.entity.js'
@@ -54,7 +55,7 @@ export default definePlugin({
   description: 'Events, web beacons, an anonymised request log and daily rollups for dashboards.',
   requires: ['tenancy', 'auth', 'feeds', 'sharing'],
   config,
-  entities: [AnalyticsDaily, AnalyticsEvent, AnalyticsSettings, AnalyticsMember, AnalyticsRequest, ...SUMMARY_ENTITIES],
+  entities: [AnalyticsDaily, AnalyticsEvent, AnalyticsSettings, AnalyticsMember, AnalyticsRequest, AnalyticsForgotten, ...SUMMARY_ENTITIES],
   migrations: join(import.meta.dirname, 'migrations'),
   views: join(import.meta.dirname, 'views'),
   assets: join(import.meta.dirname, 'assets'),
@@ -64,7 +65,7 @@ export default definePlugin({
   on: {
     filters: {
       'privacy.export': exportAnalytics,
-      'privacy.erase': eraseAnalytics,
+      'privacy.erase': (parts, subject, ctx) => eraseAnalytics(parts, subject, ctx.settings.dialect),
       // A page-view beacon on every post page: counted without a cookie, and not for DNT/GPC visitors.
       'post.sections': (sections, { tenantId, postId, memberId }, ctx) => {
         const src = partsOf(ctx).door.beaconUrl({ tenantId, kind: 'page_view', subject: 'post', postId, memberId })
@@ -74,7 +75,7 @@ export default definePlugin({
     actions: {
       'member.joined': ({ tenantId, memberId }, ctx) => recordAfter(ctx, { tenantId, type: 'member_joined', memberId }),
       'privacy.erased': async (erased, ctx) => {
-        const late = await eraseLateRows(ctx.orm.em, erased, () => partsOf(ctx).door.drain())
+        const late = await eraseLateRows(ctx.orm.em, ctx.settings.dialect, erased, () => partsOf(ctx).door.drain())
         if (late > 0) ctx.log.info({ rows: late }, 'rows written during an erasure cleared after it')
       },
       'post.approved': async ({ tenantId, memberId, postId }, ctx) => {
@@ -101,7 +102,7 @@ export default definePlugin({
         const { app, door } = partsOf(ctx)
         // Late rows arrive with the time they are stored, so the last two hours hold them (the job runs
         // every five minutes); a longer look would scan a day of page views each time.
-        const vanished = await forgetVanishedMembers(em, new Date(Date.now() - VANISHED_LOOKBACK_MS), async (scoped, ids) => new Set((await app.auth.members(scoped, ids)).keys()))
+        const vanished = await forgetVanishedMembers(em, ctx.settings.dialect, new Date(Date.now() - VANISHED_LOOKBACK_MS), async (scoped, ids) => new Set((await app.auth.members(scoped, ids)).keys()))
         if (vanished > 0) ctx.log.info({ members: vanished }, 'rows of members who no longer exist cleared')
         await door.rollup(em, payload)
       }

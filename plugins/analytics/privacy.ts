@@ -6,6 +6,7 @@ import { AnalyticsEvent } from './entities/event.entity.js'
 import { AnalyticsMember } from './entities/member.entity.js'
 import { AnalyticsRequest } from './entities/request.entity.js'
 import { addDays } from './lib/days.js'
+import { markForgotten, type Dialect } from './services/rollup.js'
 import { withSummaries } from './services/summaries.js'
 
 /** What analytics keeps about a member, for the privacy policy and `/me/data`. */
@@ -63,8 +64,8 @@ export async function exportAnalytics(parts: PrivacyExportPart[], { em, memberId
  * row of its group (added to it when one exists, so the unique key holds), raw events and requests
  * lose the member, and the activation event's id, derived from the member, is replaced.
  */
-export async function eraseAnalytics(parts: PrivacyErasePart[], { em, memberId, mode }: KaikuFilters['privacy.erase']['context']): Promise<PrivacyErasePart[]> {
-  return [...parts, ...(await forgetMember(em, memberId, mode))]
+export async function eraseAnalytics(parts: PrivacyErasePart[], { em, tenantId, memberId, mode }: KaikuFilters['privacy.erase']['context'], dialect: Dialect): Promise<PrivacyErasePart[]> {
+  return [...parts, ...(await forgetMember(em, dialect, tenantId, memberId, mode))]
 }
 
 /**
@@ -72,11 +73,11 @@ export async function eraseAnalytics(parts: PrivacyErasePart[], { em, memberId, 
  * were still in a batch while it ran are written by now (`drain`), with her id; they lose it like the
  * rest. In a transaction of its own, on the member's instance.
  */
-export async function eraseLateRows(em: EntityManager, { tenantId, memberId, mode }: KaikuActions['privacy.erased'], drain: () => Promise<void>): Promise<number> {
+export async function eraseLateRows(em: EntityManager, dialect: Dialect, { tenantId, memberId, mode }: KaikuActions['privacy.erased'], drain: () => Promise<void>): Promise<number> {
   await drain()
   const scoped = em.fork()
   scoped.setFilterParams('tenant', { tenantId })
-  const parts = await scoped.transactional((tx) => forgetMember(tx, memberId, mode))
+  const parts = await scoped.transactional((tx) => forgetMember(tx, dialect, tenantId, memberId, mode))
   return parts.reduce((sum, part) => sum + part.affected, 0)
 }
 
@@ -86,7 +87,7 @@ export async function eraseLateRows(em: EntityManager, { tenantId, memberId, mod
  * in a batch while the erasure ran there. `exists` answers, per instance, which of the ids are
  * members (auth's door). Run before each rollup, so counters never name them either.
  */
-export async function forgetVanishedMembers(em: EntityManager, since: Date, exists: (em: EntityManager, ids: string[]) => Promise<Set<string>>): Promise<number> {
+export async function forgetVanishedMembers(em: EntityManager, dialect: Dialect, since: Date, exists: (em: EntityManager, ids: string[]) => Promise<Set<string>>): Promise<number> {
   const at = em.getPlatform().processDateProperty(since)
   const named = await em
     .getConnection()
@@ -102,14 +103,16 @@ export async function forgetVanishedMembers(em: EntityManager, since: Date, exis
     scoped.setFilterParams('tenant', { tenantId })
     const members = await exists(scoped, ids)
     for (const memberId of ids.filter((id) => !members.has(id))) {
-      await scoped.transactional((tx) => forgetMember(tx, memberId, 'erase'))
+      await scoped.transactional((tx) => forgetMember(tx, dialect, tenantId, memberId, 'erase'))
       forgotten += 1
     }
   }
   return forgotten
 }
 
-async function forgetMember(em: EntityManager, memberId: string, mode: 'erase' | 'anonymise'): Promise<PrivacyErasePart[]> {
+async function forgetMember(em: EntityManager, dialect: Dialect, tenantId: string, memberId: string, mode: 'erase' | 'anonymise'): Promise<PrivacyErasePart[]> {
+  // First: a rollup that counted before this moment counts her instance again.
+  await markForgotten(em, dialect, tenantId)
   const daily = await anonymiseDaily(em, memberId)
   const activations = await em.find(AnalyticsEvent, { memberId, type: 'member_activated' }, { fields: ['id'] })
   for (const activation of activations) await em.nativeUpdate(AnalyticsEvent, { id: activation.id }, { id: randomUUID() })

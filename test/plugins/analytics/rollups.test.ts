@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { EntityManager } from '@mikro-orm/core'
 import t from 'tap'
+import { eraseAnalytics } from '../../../plugins/analytics/privacy.js'
 import { eraseAuth } from '../../../plugins/auth/privacy.js'
 import { rollupRange } from '../../../plugins/analytics/services/rollup.js'
 import { onPostgres } from '../../helper.js'
@@ -198,4 +199,74 @@ t.test('a member erased between the count and its transaction does not come back
   const daily = (await stored.daily(app)).filter((row) => row.postId === postId)
   t.notOk(daily.some((row) => row.memberId === mia.id), 'no counter names her')
   t.same(daily.map((row) => [row.memberId, row.event, row.count]).sort(), [['', 'click', 3], ['', 'unique_click', 3]], "her two clicks and two visitors are added to nobody's")
+})
+
+t.test('a member anonymised while a rollup runs does not come back in its counters: the rollup counts her instance again', async (t) => {
+  const app = await buildAnalytics(t)
+  await acme(app)
+  const tenantId = await tenantIdOf(app, 'acme')
+  const dialect = onPostgres() ? 'postgresql' : 'sqlite'
+  const [mia] = await app.kaiku.orm.em.fork().getConnection().execute<{ id: string; email: string }[]>("select id, email from auth_member where email = 'mia@acme.com'")
+  const postId = randomUUID()
+  const click = (memberId: string, visitorKey: string) => ({ id: randomUUID(), tenantId, linkId: randomUUID(), postId, memberId, network: 'x', at: new Date(START + 5000), ipNet: '203.0.113.0/24', agent: 'desktop', referrerHost: null, visitorKey, bot: false })
+  await app.kaiku.orm.em.fork().insertMany(Click, [click(mia.id, 'a'), click(mia.id, 'b'), click('', 'c')])
+  const exists = async (scoped: EntityManager, ids: string[]) => new Set((await app.auth.members(scoped, ids)).keys())
+  const span = { from: new Date(START), to: new Date(START + DAY) }
+  const forNobody = [['', 'click', 3], ['', 'unique_click', 3]]
+  // Her anonymisation as sharing and analytics make it (she stays a member): her clicks count for nobody.
+  const anonymise = async (tx: EntityManager) => {
+    await tx.nativeUpdate(Click, { memberId: mia.id }, { memberId: '' })
+    await eraseAnalytics([], { em: tx, tenantId, memberId: mia.id, name: 'Mia', email: mia.email, mode: 'anonymise' }, dialect)
+  }
+  const scoped = () => {
+    const em = app.kaiku.orm.em.fork()
+    em.setFilterParams('tenant', { tenantId })
+    return em
+  }
+  const counters = async () => (await stored.daily(app)).filter((row) => row.postId === postId).map((row) => [row.memberId, row.event, row.count]).sort()
+
+  t.test('anonymised after the count, before the write', async (t) => {
+    let first = true
+    const result = rollupRange(
+      app.kaiku.orm.em.fork(),
+      dialect,
+      async (em, range) => {
+        const counted = await app.sharing.activity(em, range)
+        if (first) await scoped().transactional((tx) => anonymise(tx))
+        first = false
+        return counted
+      },
+      { from: '2026-03-01', to: '2026-03-02' },
+      exists
+    )
+    await result
+    t.same(await counters(), forNobody, 'no counter names her: her clicks and visitors are nobody\'s')
+  })
+
+  t.test('anonymised in a transaction that commits while the rollup waits to write', async (t) => {
+    // Her clicks as they were, counted for her again.
+    await app.kaiku.orm.em.fork().nativeUpdate(Click, { postId, visitorKey: { $in: ['a', 'b'] } }, { memberId: mia.id }, { filters: false })
+    await app.analytics.rollup(undefined, { from: '2026-03-01', to: '2026-03-02' })
+    t.same(await counters(), [[mia.id, 'click', 2], [mia.id, 'unique_click', 2], ['', 'click', 1], ['', 'unique_click', 1]].sort(), 'her clicks are hers again before this case')
+    const counted = await app.sharing.activity(app.kaiku.orm.em.fork(), span)
+    let release!: () => void
+    const held = new Promise<void>((resolve) => (release = resolve))
+    let entered!: () => void
+    const inside = new Promise<void>((resolve) => (entered = resolve))
+    const erasure = scoped().transactional(async (tx) => {
+      await anonymise(tx)
+      entered()
+      await held
+    })
+    await inside
+    t.teardown(() => release())
+    let settled = false
+    const result = rollupRange(app.kaiku.orm.em.fork(), dialect, async (em, range) => (em.getTransactionContext() ? app.sharing.activity(em, range) : counted), { from: '2026-03-01', to: '2026-03-02' }, exists).then(() => (settled = true))
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    t.notOk(settled, 'the rollup does not write while the erasure is in progress')
+    release()
+    await erasure
+    await result
+    t.same(await counters(), forNobody, 'no counter names her')
+  })
 })

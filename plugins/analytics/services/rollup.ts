@@ -40,7 +40,7 @@ const MEMBERS_CHUNK = 500
 /**
  * PostgreSQL: an advisory lock a rollup's write transaction holds exclusively, and each erasure's
  * analytics part shared, so that no erasure commits between the rollup's look at `analytics_forgotten`
- * and its commit (one erasure does not wait for another). SQLite runs one transaction at a time.
+ * and its commit (erasures do not wait for each other on it). SQLite runs one transaction at a time.
  */
 const FORGET_LOCK = 7_142_650_001
 

@@ -75,7 +75,7 @@ export default definePlugin({
     actions: {
       'member.joined': ({ tenantId, memberId }, ctx) => recordAfter(ctx, { tenantId, type: 'member_joined', memberId }),
       'privacy.erased': async (erased, ctx) => {
-        const late = await eraseLateRows(ctx.orm.em, ctx.settings.dialect, erased, () => partsOf(ctx).door.drain())
+        const late = await eraseLateRows(ctx.orm.em, erased, () => partsOf(ctx).door.drain())
         if (late > 0) ctx.log.info({ rows: late }, 'rows written during an erasure cleared after it')
       },
       'post.approved': async ({ tenantId, memberId, postId }, ctx) => {
@@ -102,7 +102,7 @@ export default definePlugin({
         const { app, door } = partsOf(ctx)
         // Late rows arrive with the time they are stored, so the last two hours hold them (the job runs
         // every five minutes); a longer look would scan a day of page views each time.
-        const vanished = await forgetVanishedMembers(em, ctx.settings.dialect, new Date(Date.now() - VANISHED_LOOKBACK_MS), async (scoped, ids) => new Set((await app.auth.members(scoped, ids)).keys()))
+        const vanished = await forgetVanishedMembers(em, new Date(Date.now() - VANISHED_LOOKBACK_MS), async (scoped, ids) => new Set((await app.auth.members(scoped, ids)).keys()))
         if (vanished > 0) ctx.log.info({ members: vanished }, 'rows of members who no longer exist cleared')
         await door.rollup(em, payload)
       }

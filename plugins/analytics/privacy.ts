@@ -65,7 +65,9 @@ export async function exportAnalytics(parts: PrivacyExportPart[], { em, memberId
  * lose the member, and the activation event's id, derived from the member, is replaced.
  */
 export async function eraseAnalytics(parts: PrivacyErasePart[], { em, tenantId, memberId, mode }: KaikuFilters['privacy.erase']['context'], dialect: Dialect): Promise<PrivacyErasePart[]> {
-  return [...parts, ...(await forgetMember(em, dialect, tenantId, memberId, mode))]
+  // First: a rollup that counted sharing's activity before this moment counts her instance again.
+  await markForgotten(em, dialect, tenantId)
+  return [...parts, ...(await forgetMember(em, memberId, mode))]
 }
 
 /**
@@ -73,11 +75,11 @@ export async function eraseAnalytics(parts: PrivacyErasePart[], { em, tenantId, 
  * were still in a batch while it ran are written by now (`drain`), with her id; they lose it like the
  * rest. In a transaction of its own, on the member's instance.
  */
-export async function eraseLateRows(em: EntityManager, dialect: Dialect, { tenantId, memberId, mode }: KaikuActions['privacy.erased'], drain: () => Promise<void>): Promise<number> {
+export async function eraseLateRows(em: EntityManager, { tenantId, memberId, mode }: KaikuActions['privacy.erased'], drain: () => Promise<void>): Promise<number> {
   await drain()
   const scoped = em.fork()
   scoped.setFilterParams('tenant', { tenantId })
-  const parts = await scoped.transactional((tx) => forgetMember(tx, dialect, tenantId, memberId, mode))
+  const parts = await scoped.transactional((tx) => forgetMember(tx, memberId, mode))
   return parts.reduce((sum, part) => sum + part.affected, 0)
 }
 
@@ -87,7 +89,7 @@ export async function eraseLateRows(em: EntityManager, dialect: Dialect, { tenan
  * in a batch while the erasure ran there. `exists` answers, per instance, which of the ids are
  * members (auth's door). Run before each rollup, so counters never name them either.
  */
-export async function forgetVanishedMembers(em: EntityManager, dialect: Dialect, since: Date, exists: (em: EntityManager, ids: string[]) => Promise<Set<string>>): Promise<number> {
+export async function forgetVanishedMembers(em: EntityManager, since: Date, exists: (em: EntityManager, ids: string[]) => Promise<Set<string>>): Promise<number> {
   const at = em.getPlatform().processDateProperty(since)
   const named = await em
     .getConnection()
@@ -103,16 +105,14 @@ export async function forgetVanishedMembers(em: EntityManager, dialect: Dialect,
     scoped.setFilterParams('tenant', { tenantId })
     const members = await exists(scoped, ids)
     for (const memberId of ids.filter((id) => !members.has(id))) {
-      await scoped.transactional((tx) => forgetMember(tx, dialect, tenantId, memberId, 'erase'))
+      await scoped.transactional((tx) => forgetMember(tx, memberId, 'erase'))
       forgotten += 1
     }
   }
   return forgotten
 }
 
-async function forgetMember(em: EntityManager, dialect: Dialect, tenantId: string, memberId: string, mode: 'erase' | 'anonymise'): Promise<PrivacyErasePart[]> {
-  // First: a rollup that counted before this moment counts her instance again.
-  await markForgotten(em, dialect, tenantId)
+async function forgetMember(em: EntityManager, memberId: string, mode: 'erase' | 'anonymise'): Promise<PrivacyErasePart[]> {
   const daily = await anonymiseDaily(em, memberId)
   const activations = await em.find(AnalyticsEvent, { memberId, type: 'member_activated' }, { fields: ['id'] })
   for (const activation of activations) await em.nativeUpdate(AnalyticsEvent, { id: activation.id }, { id: randomUUID() })

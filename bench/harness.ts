@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../core/app.js'
 import { loadConfig } from '../core/config/load.js'
-import { checkLoopbackPostgres, createPostgresDatabase } from './databases.js'
+import { checkLoopbackPostgres, createPostgresDatabase, describeHousekeeping } from './databases.js'
 import { cpuMicroseconds, freePort, killAll, startServer, stopServer, type Server } from './processes.js'
 import { writeJson, type Comparison, type Measurement } from './report.js'
 import { runWrk, wrkVersion } from './wrk.js'
@@ -287,7 +287,8 @@ export async function runRounds(groups: Group[], rounds: number, seconds: number
         process.stdout.write(
           `  round ${round}/${rounds}  ${run.server.name.padEnd(22)} ${run.path.padEnd(8)} ` +
             `${Math.round(result.requestsPerSecond).toString().padStart(7)} req/s  ` +
-            `${(result.cpuMicrosecondsPerRequest ?? Number.NaN).toFixed(0).padStart(4)} CPU µs/req  p99 ${result.p99Ms.toFixed(2)} ms\n`
+            `${(result.cpuMicrosecondsPerRequest ?? Number.NaN).toFixed(0).padStart(4)} CPU µs/req  p99 ${result.p99Ms.toFixed(2)} ms` +
+            `${result.housekeeping ? `  [PostgreSQL: ${describeHousekeeping(result.housekeeping)}]` : ''}\n`
         )
       }
       results.get(group)!.push(measured)

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { benchDatabases, cleanupOnExit, finishRun, runSettings, emptyConfig, intSetting, kaikuEnv, measurer, prepare, runRounds, startBaseline, startKaiku, stopServer, type Group, type Run } from './harness.js'
+import { describeHousekeeping, postgresHousekeeping, type PostgresHousekeeping } from './databases.js'
 import { freePort, residentMiB, type Server } from './processes.js'
 import { countedBurst, settledRedirects, spreadScript } from './redirect-check.js'
 import { clickCounter, seedLinks } from './redirect-seed.js'
@@ -92,10 +93,22 @@ export async function redirectBench(): Promise<void> {
         `servers on cpu ${cpu.server ?? 'any'}, wrk on cpu ${cpu.load ?? 'any'}\n`
     )
     const measureOnce = measurer(cpu.load)
+    // Around each run on PostgreSQL, what its server did for itself: checkpoints and new WAL files
+    // made its commits wait far longer than anything in Kaiku (bench/README.md, eleventh pass).
+    const postgresTarget = targets.find((t) => t.database === 'postgresql')
+    const housekeeping = postgresTarget && settings.postgres ? await postgresHousekeeping(settings.postgres) : undefined
+    if (housekeeping) cleanup.add(() => housekeeping.close())
     /** Per server: wrk runs (each may end with requests in flight) and 302s a client received. */
     const wrkRuns = new Map<Server, { runs: number; received: number }>()
+    /** The housekeeping of Kaiku's runs on PostgreSQL, in the order they ran (the warm-up's left out below). */
+    const postgresRuns: PostgresHousekeeping[] = []
     const measure = async (run: Run, seconds: number): Promise<Measurement> => {
-      const result = await measureOnce(run, seconds)
+      let result: Measurement
+      if (housekeeping && run.server === postgresTarget?.server) {
+        const measured = await housekeeping.around(() => measureOnce(run, seconds))
+        result = { ...measured.result, housekeeping: measured.housekeeping }
+        postgresRuns.push(measured.housekeeping)
+      } else result = await measureOnce(run, seconds)
       // wrk refused every answer that was not 2xx/3xx, and /s/ answers nothing else but 302.
       const seen = wrkRuns.get(run.server) ?? { runs: 0, received: 0 }
       wrkRuns.set(run.server, { runs: seen.runs + 1, received: seen.received + result.requests })
@@ -118,6 +131,7 @@ export async function redirectBench(): Promise<void> {
       for (const { group } of groups) for (const run of group.runs) await measure(run, settings.warmupSeconds)
     }
 
+    postgresRuns.length = 0
     const loadBefore = loadavg()
     const { results, warnings } = await runRounds(
       groups.map((g) => g.group),
@@ -183,6 +197,8 @@ export async function redirectBench(): Promise<void> {
         ).map((row) => `| ${row} |`)
       ].join('\n') + '\n\n'
     )
+    const housekeepingTotal = postgresRuns.length > 0 ? sumHousekeeping(postgresRuns) : undefined
+    if (housekeepingTotal) process.stdout.write(`PostgreSQL's own work during Kaiku's measured runs on it: ${describeHousekeeping(housekeepingTotal)}\n`)
     finishRun(
       resultsFile,
       {
@@ -194,7 +210,7 @@ export async function redirectBench(): Promise<void> {
         loadBefore,
         settings: runSettings(settings, cpu, CONNECTIONS, { links, plugins: plugins ?? 'every built-in plugin' })
       },
-      { firstOpensPerSecond: firstOpens, clicks, comparisons: summaries }
+      { firstOpensPerSecond: firstOpens, clicks, ...(housekeepingTotal ? { postgresHousekeeping: housekeepingTotal } : {}), comparisons: summaries }
     )
     if (clicks.some((c) => !c.wrk.ok || !c.burst.ok)) {
       process.stderr.write('bench: the clicks stored do not match the 302s sent\n')
@@ -203,4 +219,17 @@ export async function redirectBench(): Promise<void> {
   } finally {
     await cleanup.run()
   }
+}
+
+/** The housekeeping of several runs together: WAL files from the first run's count to the last's. */
+function sumHousekeeping(runs: PostgresHousekeeping[]): PostgresHousekeeping {
+  const total: PostgresHousekeeping = {
+    checkpoints: runs.reduce((sum, h) => sum + h.checkpoints, 0),
+    checkpointSyncMs: runs.reduce((sum, h) => sum + h.checkpointSyncMs, 0),
+    walMiB: runs.reduce((sum, h) => sum + h.walMiB, 0)
+  }
+  const first = runs[0].walFiles
+  const last = runs.at(-1)!.walFiles
+  if (first && last) total.walFiles = [first[0], last[1]]
+  return total
 }

@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
+import type { PostgresHousekeeping } from './databases.js'
 import type { WrkResult } from './wrk.js'
 
 /** One Kaiku endpoint measured against one baseline route, on one database. */
@@ -16,6 +17,8 @@ export interface Comparison {
 /** One wrk run, plus the CPU time the server spent per request during it (where /proc exists). */
 export interface Measurement extends WrkResult {
   cpuMicrosecondsPerRequest?: number
+  /** What the PostgreSQL server did for itself meanwhile, where the bench reads it. */
+  housekeeping?: PostgresHousekeeping
 }
 
 export interface RoundSample {

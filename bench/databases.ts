@@ -54,9 +54,9 @@ export async function createPostgresDatabase(base: URL): Promise<BenchDatabase> 
 
 /** What a PostgreSQL server did for itself during one run (cluster-wide, so every database's share). */
 export interface PostgresHousekeeping {
-  /** Checkpoints finished or begun (timed and requested). */
+  /** Checkpoints begun (timed and requested). */
   checkpoints: number
-  /** Milliseconds checkpoints spent syncing data files to disk: while that runs, commits wait for the disk too. */
+  /** Milliseconds that checkpoints which ended spent syncing data files: while that runs, commits wait for the disk too. */
   checkpointSyncMs: number
   /** WAL written, in MiB. */
   walMiB: number

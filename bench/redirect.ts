@@ -94,7 +94,7 @@ export async function redirectBench(): Promise<void> {
     )
     const measureOnce = measurer(cpu.load)
     // Around each run on PostgreSQL, what its server did for itself: checkpoints and new WAL files
-    // made its commits wait far longer than anything in Kaiku (bench/README.md, eleventh pass).
+    // held its commits longer than anything in Kaiku did (bench/README.md, eleventh pass).
     const postgresTarget = targets.find((t) => t.database === 'postgresql')
     const housekeeping = postgresTarget && settings.postgres ? await postgresHousekeeping(settings.postgres) : undefined
     if (housekeeping) cleanup.add(() => housekeeping.close())

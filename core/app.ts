@@ -119,6 +119,18 @@ export async function buildApp(loaded: LoadedConfig, options: BuildOptions = {})
   const switches = createPluginSwitches(prepared)
   // Jobs of an optional plugin skip the instances that switched it off.
   const plugins = guardJobs(prepared, switches)
+  // Messages first: a malformed one stops the boot before any connection is open.
+  const catalogue = new MessageCatalogue('en')
+  catalogue.add('en', coreMessages)
+  for (const { manifest } of plugins) {
+    for (const [locale, entries] of Object.entries(manifest.messages ?? {})) {
+      try {
+        catalogue.add(locale, entries, manifest.name)
+      } catch (error) {
+        throw new PluginError(manifest.name, (error as Error).message)
+      }
+    }
+  }
   const bus = new EventBus(app.log)
   const orm = await createOrm({
     databaseUrl: config.databaseUrl,
@@ -144,12 +156,6 @@ export async function buildApp(loaded: LoadedConfig, options: BuildOptions = {})
       throw error
     })
     if (applied.length > 0) app.log.info({ applied }, 'migrations applied')
-  }
-
-  const catalogue = new MessageCatalogue('en')
-  catalogue.add('en', coreMessages)
-  for (const { manifest } of plugins) {
-    for (const [locale, entries] of Object.entries(manifest.messages ?? {})) catalogue.add(locale, entries, manifest.name)
   }
 
   const nav: (ManifestNavEntry & { owner: string })[] = [

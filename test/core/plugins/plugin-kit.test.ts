@@ -48,6 +48,17 @@ t.test('an optional plugin whose register throws is disabled; the rest of the ap
   t.equal((await app.inject('/healthz')).statusCode, 200)
 })
 
+t.test('a plugin with a malformed plural message stops the boot, naming the plugin and the message, before any connection opens', async (t) => {
+  const dir = tempDir(t)
+  const source = `import { definePlugin } from 'kaiku/plugin-api'
+export default definePlugin({ name: 'plurals', version: '1.0.0', api: '^1.7.0', messages: { en: { 'total': '{count, plural, one {# answer}}' } } })`
+  const { env } = await testEnv(t, { plugins: [pluginAt(dir, 'plurals', source)] })
+  await t.rejects(buildApp(loadConfig(env, dir), { env, cwd: dir }), {
+    name: 'PluginError',
+    message: 'plugin plurals: message plurals.total (en): plural {count}: an "other" form is required'
+  })
+})
+
 t.test('a plugin targeting another API version is refused, naming both versions', async (t) => {
   const manifest: PluginManifest = { name: 'future', version: '1.0.0', api: '^2.0.0' }
   t.throws(() => preparePlugins([{ spec: 'future', manifest }], {}, {}), {

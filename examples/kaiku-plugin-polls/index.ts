@@ -15,7 +15,7 @@ import messages from './messages/en.js'
 export default definePlugin({
   name: 'polls',
   version: '1.0.0',
-  api: '^1.1.0',
+  api: '^1.7.0',
   description: 'Polls and short surveys with SVG results.',
   requires: ['tenancy', 'auth', 'feeds'],
   optional: true,

@@ -42,7 +42,7 @@ export default {
   'answer.invalid': 'That answer does not fit this poll.',
   'answer.closed': 'This poll is closed.',
   'results.title': 'Results',
-  'results.total': '{count} answers',
+  'results.total': '{count, plural, one {# answer} other {# answers}}',
   'results.texts': 'Answers',
   'post.heading': 'Poll',
   'mail.invite.subject': 'A new poll: {question}',

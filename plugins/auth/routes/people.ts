@@ -101,8 +101,7 @@ export function peopleRoutes(app: FastifyInstance, ctx: PluginContext, members: 
 
     routes.post('/me/security/sessions', { schema: { body: Type.Object(Csrf) } }, async (request, reply) => {
       const ended = await ctx.sessions.revoke(subjectOf('member', me(request).id), request.session.sessionId)
-      const message = ended === 0 ? 'auth.security.noneEnded' : ended === 1 ? 'auth.security.oneEnded' : 'auth.security.manyEnded'
-      request.flash('success', ctx.t(request.locale, message, { count: ended }))
+      request.flash('success', ctx.t(request.locale, 'auth.security.othersEnded', { count: ended }))
       return reply.redirect('/me/security', 303)
     })
 

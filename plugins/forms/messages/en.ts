@@ -59,7 +59,7 @@ export default {
   'notice.expired': 'This form was open for a long time, so it starts again. What you sent before is kept.',
   'notice.restart': 'Something went wrong with this form, so it starts again.',
 
-  'privacy.default': 'We keep only what you type here, with the time and a shortened network address, to answer you, and delete it after {days} days.',
+  'privacy.default': 'We keep only what you type here, with the time and a shortened network address, to answer you, and delete it after {days, plural, one {a day} other {# days}}.',
   'privacy.link': 'Privacy policy',
 
   'mail.lead.subject.contact': 'New contact request from {who}',

@@ -57,6 +57,7 @@ t.test('digests: due at the member hour in the instance zone, favourite topics f
   t.match(digests[0].text, /In your topics\n- We are hiring[^]*Also new\n- General news/, 'favourites first')
   t.match(digests[0].text, /Share: http:\/\/acme\.localhost[^\s]*\/posts\/[0-9a-f-]+/, 'each item links to its share flow')
   t.match(digests[0].headers, /List-Unsubscribe-Post/)
+  t.equal(digests[0].subject, '2 new posts to share')
 
   await queue('2026-12-01T09:00:00.000Z')
   await runJobs(app)
@@ -64,6 +65,13 @@ t.test('digests: due at the member hour in the instance zone, favourite topics f
   await queue('2026-12-02T09:00:00.000Z')
   await runJobs(app)
   t.equal((await mails(app, 'notifications/digest')).length, 1, 'nothing new: nothing sent')
+
+  await makePost(curator, { url: 'https://acme.com/later', title: 'One more', topics: [ids.Careers] })
+  await queue('2026-12-03T09:00:00.000Z')
+  await runJobs(app)
+  const next = await mails(app, 'notifications/digest')
+  t.equal(next.length, 2, 'something new: the next digest')
+  t.equal(next[1].subject, '1 new post to share', 'in the singular for one post')
 })
 
 t.test('one-click unsubscribe: no session needed, only its category, bad tokens get a page', async (t) => {

@@ -43,7 +43,7 @@ t.test('the dashboard shows totals, trends, reach, value, chart and tables from 
   t.same(tableCells(page.body, 'members').slice(1), [['Mia Member', '3', '40', '25'], ['Carl Curator', '1', '10', '0']])
   t.same(tableCells(page.body, 'networks').slice(1), [['LinkedIn', '3', '40', '25'], ['X', '1', '10', '0']])
   t.same(tableCells(page.body, 'topics').slice(1), [['No topic', '4', '50', '25']])
-  t.notMatch(page.body, /1,000|1000/, 'nothing from outside the range')
+  t.notMatch(page.body, /(?<![\w-])(1,000|1000)(?![\w-])/, 'nothing from outside the range (random tokens aside)')
 })
 
 t.test('a chosen range and a preset change the figures; long ranges are drawn by week', async (t) => {

@@ -19,7 +19,7 @@ export default {
   'invitations.roleNotAllowed': 'Only an owner can invite admins.',
   'invitations.sent': 'Invitations sent to {addresses}.',
   'invitations.skipped': 'Already members, so not invited: {addresses}.',
-  'invitations.limited': 'Not sent to {addresses}: you can send {max} invitations an hour. Try again later.',
+  'invitations.limited': 'Not sent to {addresses}: you can send {max, plural, one {one invitation} other {# invitations}} an hour. Try again later.',
   'invitations.pending': 'Pending invitations',
   'invitations.pendingEmpty': 'No invitations are waiting for an answer.',
   'invitations.email': 'Email',

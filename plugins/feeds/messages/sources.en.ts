@@ -35,7 +35,7 @@ export default {
   'sources.interval.360': 'Every 6 hours',
   'sources.interval.720': 'Every 12 hours',
   'sources.interval.1440': 'Once a day',
-  'sources.everyMinutes': 'Every {minutes} minutes',
+  'sources.everyMinutes': '{minutes, plural, one {Every minute} other {Every # minutes}}',
   'sources.pollNow': 'Check now',
   'sources.disable': 'Switch off',
   'sources.enable': 'Switch on',

@@ -57,7 +57,7 @@ export default {
   'settings.privacyNotice': 'Privacy notice under the forms',
   'settings.privacyNoticeHint': 'A sentence or two; a link to /privacy follows it. Empty: the text shown here as an example.',
   'settings.retentionDays': 'Keep leads for (days)',
-  'settings.retentionHint': 'Older leads are deleted every night. Empty: {days} days, the platform default.',
+  'settings.retentionHint': 'Older leads are deleted every night. Empty: {days, plural, one {a day} other {# days}}, the platform default.',
   'settings.retentionInvalid': 'Enter a number of days from 1 to 3650, or leave it empty.',
   'settings.save': 'Save settings',
   'settings.saved': 'Form settings saved.',

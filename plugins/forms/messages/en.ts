@@ -52,7 +52,7 @@ export default {
   'error.time': 'Enter a time as HH:MM, such as 14:30.',
   'error.timeZone': 'Choose a time zone from the list.',
   'error.past': 'That time has already passed; pick one in the future.',
-  'error.tooFar': 'Pick a time within the next {days} days.',
+  'error.tooFar': 'Pick a time within the next {days, plural, one {day} other {# days}}.',
 
   'notice.tooQuick': 'That was quick! Please check your answer and send it again.',
   'notice.tooMany': 'Too many forms were sent from your network just now. Please try again in a little while; your answers are still here.',

@@ -114,7 +114,7 @@ export default {
   'mail.important.share': 'Share it',
   'mail.important.read': 'Read it',
   'mail.broadcast.heading': 'An announcement for everyone',
-  'mail.impact.subject': 'Your impact last week: {shares} shares, {clicks} clicks',
+  'mail.impact.subject': 'Your impact last week: {shares, plural, one {# share} other {# shares}}, {clicks, plural, one {# click} other {# clicks}}',
   'mail.impact.heading': 'Hello {name}, here is your impact',
   'mail.impact.period': 'Last week, {from} to {to}',
   'mail.impact.shares': 'Shares',

@@ -40,14 +40,15 @@ interface Checked {
 }
 
 /** Checks the source form against the instance's topics and sources (the URL is unique per instance). */
-async function check(em: EntityManager, values: Values, self?: SourceEntity): Promise<Checked> {
+async function check(em: EntityManager, values: Values, allow: readonly string[], self?: SourceEntity): Promise<Checked> {
   const errors: FieldErrors = {}
   const url = cleanUrl(values.url)
   if (url.error) errors.url = url.error
   else {
-    // A literal private address can be refused now; a name is checked at every poll, as it may change.
+    // A literal private address can be refused now (unless KAIKU_FETCH_ALLOW lets the fetcher reach
+    // it); a name is checked at every poll, as it may change.
     const host = new URL(url.value).hostname
-    if (parseAddress(host) && !isPublicAddress(host, [])) errors.url = 'feeds.fetch.address'
+    if (parseAddress(host) && !isPublicAddress(host, allow)) errors.url = 'feeds.fetch.address'
     else if (await em.count(Source, { url: url.value, ...(self ? { id: { $ne: self.id } } : {}) })) errors.url = 'feeds.sources.duplicate'
   }
   const ownTopics = new Set((await listTopics(em)).map((topic) => topic.id))
@@ -134,7 +135,7 @@ export function sourcesRoutes(app: FastifyInstance, ctx: PluginContext): void {
 
     routes.post('/admin/sources', { schema: { body: SourceBody } }, async (request, reply) => {
       const values = valuesOf(request.body)
-      const checked = await check(request.em, values)
+      const checked = await check(request.em, values, app.feedsNetwork.allow)
       if (Object.keys(checked.errors).length > 0) return formPage(request, reply, values, checked.errors)
       const now = new Date()
       await request.em.transactional(async (em) => {
@@ -168,7 +169,7 @@ export function sourcesRoutes(app: FastifyInstance, ctx: PluginContext): void {
     routes.post('/admin/sources/:id', { schema: { params: IdParams, body: SourceBody } }, async (request, reply) => {
       const current = await sourceById(request.em, request.params.id)
       const values = valuesOf(request.body)
-      const checked = await check(request.em, values, current)
+      const checked = await check(request.em, values, app.feedsNetwork.allow, current)
       if (Object.keys(checked.errors).length > 0) return formPage(request, reply, values, checked.errors, current)
       const now = new Date()
       await change(request, request.params.id, (source) => {

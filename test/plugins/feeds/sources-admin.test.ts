@@ -54,6 +54,18 @@ t.test('bad input comes back on the form with a reason, and nothing is saved', a
 t.test('KAIKU_FETCH_ALLOW is checked at start and becomes the network allow list', async (t) => {
   const app = await buildFeeds(t, { env: { KAIKU_FETCH_ALLOW: '10.1.2.0/24, fd00::/8' } })
   t.same(app.feedsNetwork.allow, ['10.1.2.0/24', 'fd00::/8'])
+  // An intranet feed by its address is accepted inside the ranges allowed, and still refused outside them.
+  const { owner } = await acme(app)
+  await makeTopic(owner, 'News')
+  const { News } = await topicIds(app)
+  const form = { topics: [News], mode: 'review', intervalMinutes: '60' }
+  const outside = await send(owner, '/admin/sources/new', '/admin/sources', { ...form, url: 'http://10.1.3.7/feed.xml' })
+  t.equal(outside.statusCode, 400)
+  t.match(outside.body, /leads into a private network/)
+  t.equal(await sourceCount(app), 0)
+  await addSource(owner, { ...form, url: 'http://10.1.2.7/feed.xml' })
+  await addSource(owner, { ...form, url: 'http://[fd00::7]/feed.xml' })
+  t.equal(await sourceCount(app), 2, 'both allowed addresses are sources')
   // Registering with a range that passes the setting's pattern but is no range stops the start, naming the setting.
   const config = { ...app.kaiku.contexts.get('feeds')!.config, fetchAllow: '10.0.0.0/33' } as FetchSettings
   t.throws(() => sourcesPart.register(app, { config } as PluginContext<FetchSettings>), /KAIKU_FETCH_ALLOW: '10.0.0.0\/33' is not an IP address or CIDR range/)

@@ -17,7 +17,7 @@ export default {
   'invitations.tooMany': 'At most 200 addresses at once; split the list.',
   'invitations.invalid': 'These are not valid email addresses, so nothing was sent to them:',
   'invitations.roleNotAllowed': 'Only an owner can invite admins.',
-  'invitations.sent': 'Invitations sent to {addresses}.',
+  'invitations.sent': '{count, plural, one {Invitation sent to {addresses}.} other {Invitations sent to {addresses}.}}',
   'invitations.skipped': 'Already members, so not invited: {addresses}.',
   'invitations.limited': 'Not sent to {addresses}: you can send {max, plural, one {one invitation} other {# invitations}} an hour. Try again later.',
   'invitations.pending': 'Pending invitations',

@@ -113,7 +113,7 @@ export function invitationsRoutes(app: FastifyInstance, ctx: PluginContext, memb
         })
       }
       const t = (key: string, params: Record<string, unknown>) => ctx.t(request.locale, key, params)
-      if (allowed.length > 0) request.flash('success', t('auth.invitations.sent', { addresses: allowed.join(', ') }))
+      if (allowed.length > 0) request.flash('success', t('auth.invitations.sent', { count: allowed.length, addresses: allowed.join(', ') }))
       if (skipped.length > 0) request.flash('info', t('auth.invitations.skipped', { addresses: skipped.join(', ') }))
       if (limited.length > 0) {
         request.flash('error', t('auth.invitations.limited', { addresses: limited.join(', '), max: PER_ADMIN.max }))

@@ -49,7 +49,7 @@ t.test('an admin invites a pasted list: invalid reported, members skipped, the i
   t.equal(sent.statusCode, 200, 'the form comes back, as one address needs fixing')
   t.match(sent.body, /These are not valid email addresses, so nothing was sent to them:/)
   t.match(sent.body, /<textarea id="addresses" name="addresses"[^>]*aria-invalid="true"[^>]*>not-an-address<\/textarea>/, 'only the invalid one stays in the field')
-  t.match(sent.body, /Invitations sent to grace@navy\.example\./)
+  t.match(sent.body, /Invitation sent to grace@navy\.example\./)
   t.match(sent.body, /Already members, so not invited: olivia@acme\.com\./)
   t.match(sent.body, /<option value="curator" selected>/, 'the chosen role is kept')
 
@@ -127,6 +127,7 @@ t.test('revoked, replaced, expired, used and other-instance links get 410 and cr
   const invited = await olivia.submit('/admin/invitations', { addresses: 'a@x.example b@x.example c@x.example d@x.example e@x.example', role: 'member', message: 'Hi' })
   t.equal(invited.statusCode, 303)
   t.equal((await invitationMails(app)).length, 5)
+  t.match((await olivia.get('/admin/invitations')).body, /Invitations sent to a@x\.example, b@x\.example, c@x\.example, d@x\.example, e@x\.example\./)
   const tokenOf = async (email: string) => (await inviteTokens(app)).find((token) => token.email === email)!
   const links = Object.fromEntries(await Promise.all(['a', 'b', 'c', 'd', 'e'].map(async (n) => [n, await linkTo(app, `${n}@x.example`)])))
 
@@ -270,7 +271,7 @@ t.test('invitations are limited to 200 addresses an hour per admin, and 200 per 
   const limited = await olivia.submit('/admin/invitations', { addresses: list(199, 3), role: 'member', message: 'Hi' })
   t.equal(limited.statusCode, 429)
   t.ok(Number(limited.headers['retry-after']) > 0, 'with Retry-After')
-  t.match(limited.body, /Invitations sent to person199@x\.example\./)
+  t.match(limited.body, /Invitation sent to person199@x\.example\./, 'one, in the singular')
   t.match(limited.body, /Not sent to person200@x\.example, person201@x\.example: you can send 200 invitations an hour/)
   t.match(limited.body, />person200@x\.example\nperson201@x\.example<\/textarea>/, 'what was not sent stays in the field')
   t.equal((await invitationMails(app)).length, 200)

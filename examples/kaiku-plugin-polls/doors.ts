@@ -38,7 +38,7 @@ declare module 'kaiku/plugin-api' {
     /** Declared by the feeds plugin: blocks on a post's page. */
     'post.sections': {
       value: { partial: string; data: Record<string, unknown> }[]
-      context: { em: EntityManager; tenantId: string; postId: string; memberId: string; role: string; locale: string }
+      context: { em: EntityManager; tenantId: string; postId: string; memberId: string; role: string; locale: string; status: 'draft' | 'scheduled' | 'published' | 'archived'; live: boolean }
     }
   }
   interface KaikuActions {

@@ -15,8 +15,15 @@ export interface CardLink {
 
 declare module '../../core/api.js' {
   interface KaikuFilters {
-    /** Blocks on a post's page, after its summary. `em` is the request's (read with it). */
-    'post.sections': { value: PostSection[]; context: { em: EntityManager; tenantId: string; postId: string; memberId: string; role: string; locale: string } }
+    /**
+     * Blocks on a post's page, after its summary. `em` is the request's (read with it). `status` is the
+     * post's (curators also see drafts, scheduled and archived posts); `live` says whether members may
+     * share it now (published and not expired).
+     */
+    'post.sections': {
+      value: PostSection[]
+      context: { em: EntityManager; tenantId: string; postId: string; memberId: string; role: string; locale: string; status: 'draft' | 'scheduled' | 'published' | 'archived'; live: boolean }
+    }
     /** Links under each post card of the feed (asked once per page). */
     'post.cardLinks': { value: CardLink[]; context: { tenantId: string } }
   }

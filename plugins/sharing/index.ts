@@ -36,9 +36,11 @@ export default definePlugin({
   personalData: sharingPersonalData,
   on: {
     filters: {
-      'post.sections': async (sections, { em, tenantId, postId, role }) => {
-        const networks = await networksFor(em, tenantId, postId)
-        const data = { postId, networks: networks.map((id) => ({ id, label: networkLabel(id) })), canNarrow: role !== 'member' }
+      'post.sections': async (sections, { em, tenantId, postId, role, status, live }) => {
+        // A draft or scheduled post (seen by curators) and an expired or archived one offer no network.
+        const networks = live ? await networksFor(em, tenantId, postId) : []
+        const closed = live ? null : status === 'draft' || status === 'scheduled' ? 'sharing.panel.notYet' : 'sharing.panel.over'
+        const data = { postId, networks: networks.map((id) => ({ id, label: networkLabel(id) })), canNarrow: role !== 'member', closed }
         return [{ partial: 'sharing/share-panel', data }, ...sections]
       },
       'post.cardLinks': (links) => [{ label: 'sharing.card.share', path: '/posts/:id/share' }, ...links],

@@ -107,7 +107,8 @@ export function feedRoutes(app: FastifyInstance, ctx: PluginContext): void {
       const people = await app.auth.members(request.em, [...comments.map((c) => c.memberId), post.authorId ?? ''])
       const details = isCurator(me.role) ? await postDetails(request.em, post.id) : undefined
       const expired = Boolean(post.expiresAt && post.expiresAt <= new Date())
-      const sections = await ctx.events.filter('post.sections', [], { em: request.em, tenantId: post.tenantId, postId: post.id, memberId: me.id, role: me.role, locale: request.locale })
+      const live = post.status === 'published' && !expired
+      const sections = await ctx.events.filter('post.sections', [], { em: request.em, tenantId: post.tenantId, postId: post.id, memberId: me.id, role: me.role, locale: request.locale, status: post.status, live })
       return reply.page(
         'feeds/post',
         {

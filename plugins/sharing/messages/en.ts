@@ -17,6 +17,8 @@ export default {
   'panel.lead': 'Pick a network: you get your own tracked link, so your reach counts for you.',
   'panel.none': 'Sharing is switched off for this post.',
   'panel.narrow': 'Networks for this post',
+  'panel.notYet': 'Members can share this post once it is published.',
+  'panel.over': 'This post can no longer be shared: it has expired or was taken out of the feed.',
 
   'choose.title': 'Share',
   'choose.heading': 'Where do you want to share it?',
@@ -51,6 +53,7 @@ export default {
   'ready.tracked': 'Clicks on this link count for you. Kaiku does not record who clicks: only how many, from which kind of device and which site.',
 
   'error.notLive': 'This post can no longer be shared (it has expired or was taken out of the feed).',
+  'error.notYet': 'This post is not published yet, so it cannot be shared. Members can share it once it is in the feed.',
   'error.notAllowed': 'Sharing to this network is not allowed for this post.',
 
   'admin.title': 'Networks',

@@ -51,7 +51,7 @@ export function shareRoutes(app: FastifyInstance, ctx: PluginContext, direct: Di
       if (!isNetwork(network)) throw new NotFoundError()
       const post = await app.feeds.post(request.em, postId)
       if (!post) throw new NotFoundError()
-      if (!post.live) throw new KaikuError('CONFLICT', ctx.t(request.locale, 'sharing.error.notLive'))
+      if (!post.live) throw new KaikuError('CONFLICT', ctx.t(request.locale, post.status === 'draft' || post.status === 'scheduled' ? 'sharing.error.notYet' : 'sharing.error.notLive'))
       if (!(await networksFor(request.em, tenantId, post.id)).includes(network)) throw new ForbiddenError(ctx.t(request.locale, 'sharing.error.notAllowed'))
       return { post, network }
     }

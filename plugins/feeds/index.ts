@@ -6,6 +6,7 @@ import { feedsEvents } from './events.js'
 import messages from './messages/en.js'
 import { feedRoutes } from './routes/feed.js'
 import { onboardingRoutes, topicChoices } from './routes/onboarding.js'
+import { postListRoutes } from './routes/post-list.js'
 import { postRoutes } from './routes/posts.js'
 import { suggestionRoutes } from './routes/suggestions.js'
 import { topicRoutes } from './routes/topics.js'
@@ -68,6 +69,7 @@ export default definePlugin({
     sourcesPart.register(app, ctx)
     feedRoutes(app, ctx)
     onboardingRoutes(app, ctx)
+    postListRoutes(app, ctx)
     postRoutes(app, ctx)
     suggestionRoutes(app, ctx)
     topicRoutes(app, ctx)

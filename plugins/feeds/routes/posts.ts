@@ -43,7 +43,6 @@ const timeZoneOf = (request: FastifyRequest) => request.tenant?.timeZone ?? 'UTC
  */
 export function postRoutes(app: FastifyInstance, ctx: PluginContext<FetchSettings>): void {
   const limits = fetchLimits(ctx.config)
-  ctx.nav.add({ label: 'nav.newPost', href: '/posts/new', roles: [...CURATORS], order: 210 })
 
   app.register(async (scope) => {
     scope.addHook('onRequest', app.auth.requireMember(...CURATORS))

@@ -46,7 +46,7 @@ export interface FeedPage {
 const placeholders = (values: readonly unknown[]) => values.map(() => '?').join(', ')
 
 /** LIKE with the user's text taken literally. */
-const likePattern = (text: string) => `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`
+export const likePattern = (text: string) => `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`
 
 /**
  * One page of the feed by keyset: published, unexpired posts older than the cursor, newest first, read

@@ -92,6 +92,7 @@ export const uiMessages: Record<string, string> = {
   'stats.eyebrow': 'Your activity',
   'stats.heading': 'My stats',
   'stats.lead': 'What your shares brought, since you started. Only you see this page.',
+  'stats.freshness': 'New shares and clicks show here within about five minutes.',
   'stats.uniqueVisitors': 'Unique visitors',
   'stats.points': 'Points',
   'stats.pointsAll': 'All time',

@@ -19,7 +19,7 @@ export default {
   'network.linkedin': 'LinkedIn',
   'network.x': 'X',
   'network.facebook': 'Facebook',
-  'network.xing': 'Xing',
+  'network.xing': 'XING',
   'network.mastodon': 'Mastodon',
   'network.bluesky': 'Bluesky',
   'network.email': 'Email',

@@ -19,6 +19,7 @@ t.test('my stats show my own shares, clicks, visitors, points, rank, best posts 
   ])
   const page = await member.get('/me/stats')
   t.equal(page.statusCode, 200)
+  t.match(page.body, /New shares and clicks show here within about five minutes\./, 'the page says how fresh its figures are')
   const figure = (metric: string) => new RegExp(`data-metric="${metric}">\\s*<span class="an-card__label">[^<]*</span>\\s*<span class="an-card__value">([^<]*)<`).exec(page.body)?.[1]
   t.equal(figure('shares'), '3')
   t.equal(figure('clicks'), '30')

@@ -29,7 +29,7 @@ t.test('curators find every post again, by status: drafts, scheduled, published 
   t.same([tab(all.body, 'All'), tab(all.body, 'Drafts'), tab(all.body, 'Scheduled'), tab(all.body, 'Published'), tab(all.body, 'Archived')], ['5', '1', '2', '1', '1'])
   t.match(all.body, /<a class="stat-tab stat-tab--some" href="\/posts" aria-current="page">/, '"All" is the tab shown')
   t.match(all.body, new RegExp(`href="/posts/${draft}/edit"`), 'each row can be edited')
-  t.match(all.body, /Half-written draft<\/a>\s*<span class="post-list__topics"><span class="topic-chip topic--blue">News<\/span>/)
+  t.match(all.body, /Half-written draft<\/a>\s*<span class="posts-table__topics"><span class="topic-chip topic--blue">News<\/span>/)
   t.match(all.body, /by Carl Curator/)
   t.match(all.body, /<nav class="site-nav[^]*href="\/posts"[^]*>Posts</, 'the navigation leads here')
 

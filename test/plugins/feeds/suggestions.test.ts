@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import t from 'tap'
 import { MailRecord } from '../../../core/mail/mail.entity.js'
 import { Suggestion } from '../../../plugins/feeds/entities/social.entity.js'
@@ -22,6 +23,20 @@ t.test('a member suggests a link; a curator approves it by editing it into a pos
   t.match(queue.body, /We won an award!/)
   t.match(queue.body, new RegExp(`href="/posts/new\\?suggestion=${pending.id}"`))
   t.equal((await member.get('/review')).statusCode, 403, 'members do not review')
+  t.match(queue.body, new RegExp(`<input id="note-${pending.id}" type="text" name="note"`), 'a note can be written to the member')
+
+  // An item an RSS source brought in has nobody to tell, so no note is asked for.
+  const em = app.kaiku.orm.em.fork()
+  const fromSource = em.create(Suggestion, {
+    id: randomUUID(), tenantId: pending.tenantId, url: 'https://news.example.org/feed-item', title: 'From the feed', summary: null, imageId: null, comment: null, memberId: null,
+    sourceId: randomUUID(), topicIds: [], status: 'pending', note: null, postId: null, decidedById: null, decidedAt: null, seenAt: null, createdAt: new Date()
+  })
+  await em.flush()
+  const both = (await curator.get('/review')).body
+  t.match(both, /From an RSS source/)
+  t.match(both, new RegExp(`action="/review/${fromSource.id}/reject"`))
+  t.notMatch(both, new RegExp(`id="note-${fromSource.id}"`))
+  t.equal((await send(curator, '/review', `/review/${fromSource.id}/reject`, {})).statusCode, 303, 'and it is declined without one')
 
   const form = await curator.get(`/posts/new?suggestion=${pending.id}`)
   t.match(form.body, /Approve a suggestion/)

@@ -35,7 +35,7 @@ export interface MailMessage {
   locale?: string
   /** Adds List-Unsubscribe (and one-click List-Unsubscribe-Post, RFC 8058) headers. */
   unsubscribeUrl?: string
-  /** Lets the `mail.brand` filter pick the tenant's name and colour. */
+  /** Lets the `mail.brand` filter pick the tenant's name and colour; the mail is then sent in that name (MAIL_FROM's address). */
   tenant?: string
   /** An address replies go to (e.g. the visitor who filled in a form), checked like `to`. */
   replyTo?: string
@@ -96,6 +96,17 @@ function checkedAttachments(attachments: MailAttachment[] | undefined): string |
 const domainOf = (from: string) => /@([^>\s]+)>?\s*$/.exec(from)?.[1] ?? 'localhost'
 
 /**
+ * The From of an instance's mail: its name (the `mail.brand` filter's) with MAIL_FROM's address, so
+ * members read "Acme & Co" in their inbox whatever the install's own name. The name is quoted, with
+ * quotes and backslashes escaped; line breaks never reach a header.
+ */
+export function senderAs(name: string, from: string): string {
+  const address = /<([^<>\s]+)>\s*$/.exec(from)?.[1] ?? from.trim()
+  const clean = name.replace(/[\r\n\t]+/g, ' ').trim()
+  return clean ? `"${clean.replace(/(["\\])/g, '\\$1')}" <${address}>` : from
+}
+
+/**
  * Mail as a job: `send` renders the message and writes it, with its delivery job, in the caller's
  * transaction; the job delivers it over SMTP or, without SMTP, to the local mailbox.
  */
@@ -149,7 +160,7 @@ export class Mailer {
     assertHeaderValue('Subject', subject)
     const html = this.template('html', join(this.options.layoutFolder, 'layout.html.hbs'))({ ...data, subject, body: this.template('html', files.html)(data) })
     const text = this.template('text', join(this.options.layoutFolder, 'layout.text.hbs'))({ ...data, body: this.template('text', files.text)(data) })
-    return { subject, html, text }
+    return { subject, html, text, brand }
   }
 
   private headers(message: MailMessage): Record<string, string> {
@@ -171,7 +182,7 @@ export class Mailer {
     if (key.length > 200) throw new InvalidInputError('a mail key must be at most 200 characters')
     const headers = this.headers(message)
     const attachments = checkedAttachments(message.attachments)
-    const { subject, html, text } = await this.render(message, em)
+    const { subject, html, text, brand } = await this.render(message, em)
     const id = randomUUID()
     await (em as SqlEntityManager)
       .createQueryBuilder(MailRecord)
@@ -181,7 +192,7 @@ export class Mailer {
         messageId: `<${createHash('sha256').update(key).digest('hex').slice(0, 32)}@${domainOf(this.options.from)}>`,
         template: message.template,
         recipient: message.to,
-        sender: this.options.from,
+        sender: message.tenant ? senderAs(brand.name, this.options.from) : this.options.from,
         subject,
         html,
         text,

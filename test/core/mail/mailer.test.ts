@@ -2,6 +2,7 @@ import { once } from 'node:events'
 import t from 'tap'
 import { JobRecord } from '../../../core/jobs/job.entity.js'
 import { MailRecord } from '../../../core/mail/mail.entity.js'
+import { senderAs } from '../../../core/mail/mailer.js'
 import { runCli } from '../../../core/cli.js'
 import { buildApp } from '../../../core/app.js'
 import { loadConfig } from '../../../core/config/load.js'
@@ -173,4 +174,20 @@ t.test('kaiku mail test reports success or the SMTP error in one line', async (t
   t.match(none.err[0], /no SMTP_URL configured/)
   const bad = await cli(smtp.url, ['mail', 'test', '--to', 'nobody'])
   t.match(bad.err[0], /'nobody' is not a valid email address/)
+})
+
+t.test("an instance's mail goes out in its name, from MAIL_FROM's address", async (t) => {
+  t.equal(senderAs('Acme & Co', 'Kaiku <kaiku@localhost>'), '"Acme & Co" <kaiku@localhost>')
+  t.equal(senderAs('Acme', 'advocacy@acme.example'), '"Acme" <advocacy@acme.example>', 'a bare address too')
+  t.equal(senderAs('Say "hi" \\ co', 'Kaiku <kaiku@localhost>'), '"Say \\"hi\\" \\\\ co" <kaiku@localhost>', 'quotes and backslashes escaped')
+  t.equal(senderAs('Evil\r\nBcc: eve@example.com', 'Kaiku <kaiku@localhost>'), '"Evil Bcc: eve@example.com" <kaiku@localhost>', 'no line break reaches the header')
+  t.equal(senderAs('  ', 'Kaiku <kaiku@localhost>'), 'Kaiku <kaiku@localhost>', 'no name: MAIL_FROM as it is')
+
+  const smtp = await smtpSink(t)
+  const app = await build(t, withFixture({ SMTP_URL: smtp.url, MAIL_FROM: 'Acme Advocacy <advocacy@acme.example>' }))
+  app.kaiku.bus.onFilter('mail.brand', (brand, { tenant }) => (tenant ? { ...brand, name: 'Acme "R&D" Oy' } : brand))
+  const { id } = await sendInTransaction(app, welcome('ada@example.com', { tenant: 'acme' }))
+  app.kaiku.jobs.worker.start()
+  await until(async () => (await mailOf(app, id)).status === 'sent')
+  t.same(smtp.messages[0].from?.value, [{ address: 'advocacy@acme.example', name: 'Acme "R&D" Oy' }], 'as a mail client reads it')
 })

@@ -56,6 +56,7 @@ t.test('an admin invites a pasted list: invalid reported, members skipped, the i
   const mailed = await invitationMails(app)
   t.same(mailed.map((m) => m.recipient), ['grace@navy.example'], 'one mail: none for the invalid address, none for the member')
   t.equal(mailed[0].subject, 'Ada Admin invites you to Acme')
+  t.equal(mailed[0].sender, '"Acme" <kaiku@localhost>', "sent in the instance's name, from MAIL_FROM's address")
   t.match(mailed[0].text, /Hello Grace!\nWe share our news here\./, 'the edited message, line breaks kept')
   t.match(mailed[0].text, /Your role: Curator/)
   t.equal((await inviteTokens(app)).length, 1)

@@ -15,9 +15,11 @@ export interface Avatar {
  * member's id, so it stays the same when they change their name and differs between namesakes.
  */
 export function avatarOf(member: Pick<MemberEntity, 'id' | 'name'>): Avatar {
-  const words = member.name.split(/\s+/).filter(Boolean)
+  // Words are what holds a letter or digit, and an initial is a word's first one: "Ada (Admin)" is AA,
+  // not A(, and a name of only signs has none.
+  const words = member.name.split(/\s+/).filter((word) => /[\p{L}\p{N}]/u.test(word))
   const letters = words.length > 1 ? [words[0], words[words.length - 1]] : words
-  const initials = letters.map((word) => Array.from(word)[0] ?? '').join('').toLocaleUpperCase()
+  const initials = letters.map((word) => /[\p{L}\p{N}]/u.exec(word)?.[0] ?? '').join('').toLocaleUpperCase()
   const colour = createHash('sha256').update(member.id).digest()[0] % AVATAR_COLOURS
   return { initials: initials || '?', colour }
 }

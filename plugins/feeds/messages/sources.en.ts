@@ -11,7 +11,7 @@ export default {
   'sources.empty': 'No sources yet. Add the RSS or Atom feed of your company blog or newsroom to bring its news in automatically.',
   'sources.source': 'Source',
   'sources.state': 'State',
-  'sources.settings': 'New items',
+  'sources.settings': 'Settings',
   'sources.items': 'Items',
   'sources.actions': 'Actions',
   'sources.untitled': 'Not read yet',

@@ -66,8 +66,10 @@ export default definePlugin({
     filters: {
       'privacy.export': exportAnalytics,
       'privacy.erase': (parts, subject, ctx) => eraseAnalytics(parts, subject, ctx.settings.dialect),
-      // A page-view beacon on every post page: counted without a cookie, and not for DNT/GPC visitors.
-      'post.sections': (sections, { tenantId, postId, memberId }, ctx) => {
+      // A page-view beacon on every published post's page: counted without a cookie, and not for DNT/GPC
+      // visitors. A curator looking at a draft or a scheduled post is not its audience.
+      'post.sections': (sections, { tenantId, postId, memberId, status }, ctx) => {
+        if (status !== 'published') return sections
         const src = partsOf(ctx).door.beaconUrl({ tenantId, kind: 'page_view', subject: 'post', postId, memberId })
         return [...sections, { partial: 'analytics/beacon', data: { src } }]
       }

@@ -77,6 +77,11 @@ t.test('a post page carries a page-view beacon for its viewer', async (t) => {
   const [view] = (await stored.events(app)).filter((event) => event.type === 'page_view')
   t.match(view, { tenantId, postId, type: 'page_view' })
   t.ok(view.memberId, 'the viewer')
+
+  const draft = await makePost(curator, { url: 'https://blog.acme.com/d', title: 'A draft', publish: 'draft' })
+  const preview = await curator.get(`/posts/${draft}`)
+  t.equal(preview.statusCode, 200)
+  t.notMatch(preview.body, /analytics-beacon/, 'a curator reading a draft is not counted as a view')
 })
 
 t.test('beacon tokens: claims survive sealing; a verified token is remembered, a forged twin is still refused', async (t) => {

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import { TENANT_FILTER } from '../../core/api.js'
 import { Post, PostTopic } from './entities/post.entity.js'
 import { FavouriteTopic, Topic } from './entities/topic.entity.js'
-import { findPost, shareTextsFor } from './services/posts.js'
+import { findPost, isLive, shareTextsFor } from './services/posts.js'
 import { favouritesOf, listTopics } from './services/topics.js'
 
 /** What other plugins (sharing, analytics) may know of a post. */
@@ -62,7 +62,7 @@ const shared = (post: PostRow, now = new Date()): SharedPost => ({
   summary: post.summary ?? null,
   imageUrl: post.imageId ? `/media/${post.imageId}` : null,
   status: post.status,
-  live: post.status === 'published' && (!post.expiresAt || post.expiresAt > now),
+  live: isLive(post, now),
   disclosure: post.disclosure ?? null,
   textsLocked: post.textsLocked,
   pinned: post.pinned,

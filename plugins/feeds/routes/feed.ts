@@ -3,7 +3,7 @@ import { cleanText, ForbiddenError, NotFoundError, Type, type FieldErrors, type 
 import { Comment, Suggestion } from '../entities/social.entity.js'
 import { postCards } from '../services/cards.js'
 import { decodeCursor, feedPage } from '../services/feed.js'
-import { findPost, isId, postDetails } from '../services/posts.js'
+import { findPost, isId, isLive, postDetails } from '../services/posts.js'
 import { addComment, commentPieces, deleteComment, toggleLike } from '../services/social.js'
 import { favouritesOf, listTopics, readerOf } from '../services/topics.js'
 import { Csrf, isAdmin, isCurator, MEMBERS, Text, tenantOf, viewerOf } from './common.js'
@@ -107,7 +107,7 @@ export function feedRoutes(app: FastifyInstance, ctx: PluginContext): void {
       const people = await app.auth.members(request.em, [...comments.map((c) => c.memberId), post.authorId ?? ''])
       const details = isCurator(me.role) ? await postDetails(request.em, post.id) : undefined
       const expired = Boolean(post.expiresAt && post.expiresAt <= new Date())
-      const live = post.status === 'published' && !expired
+      const live = isLive(post)
       const sections = await ctx.events.filter('post.sections', [], { em: request.em, tenantId: post.tenantId, postId: post.id, memberId: me.id, role: me.role, locale: request.locale, status: post.status, live })
       return reply.page(
         'feeds/post',

@@ -1,7 +1,9 @@
 import type { FastifyInstance } from 'fastify'
 import { InvalidInputError, Type, type PluginContext, type TypeBoxTypeProvider } from '../../../core/api.js'
 import { PostTopic, POST_STATUSES, type PostStatus } from '../entities/post.entity.js'
+import { topicsOfPost } from '../services/cards.js'
 import { LIST_PAGE_SIZE, postList } from '../services/post-list.js'
+import { isLive } from '../services/posts.js'
 import { listTopics } from '../services/topics.js'
 import { CURATORS, tenantOf, Text } from './common.js'
 
@@ -54,14 +56,9 @@ export function postListRoutes(app: FastifyInstance, ctx: PluginContext): void {
         title: post.title,
         status: post.status,
         statusKey: `feeds.status.${post.status}`,
-        expired: post.status === 'published' && Boolean(post.expiresAt && post.expiresAt <= now),
+        expired: post.status === 'published' && !isLive(post, now),
         pinned: post.pinned,
-        topics: links
-          .filter((link) => link.postId === post.id)
-          .map((link) => topicById.get(link.topicId))
-          .filter((topic) => topic !== undefined)
-          .sort((a, b) => a.position - b.position)
-          .map(({ name, colour }) => ({ name, colour })),
+        topics: topicsOfPost(post.id, links, topicById),
         author: post.authorId ? (people.get(post.authorId)?.name ?? null) : null,
         when: whenOf(post)
       }))

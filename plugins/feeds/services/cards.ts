@@ -34,6 +34,16 @@ const hostOf = (url: string) => {
  * What the feed shows of each post: its topics, whether the reader liked it, who suggested it, and
  * whether it is new since their previous visit. A few queries for the whole page, never one per post.
  */
+/** A post's topics in the instance's order, from its topic links (those of other posts are passed over). */
+export function topicsOfPost(postId: string, links: readonly { postId: string; topicId: string }[], topicById: ReadonlyMap<string, TopicEntity>) {
+  return links
+    .filter((link) => link.postId === postId)
+    .map((link) => topicById.get(link.topicId))
+    .filter((topic): topic is TopicEntity => Boolean(topic))
+    .sort((a, b) => a.position - b.position)
+    .map(({ id, name, colour }) => ({ id, name, colour }))
+}
+
 export async function postCards(app: FastifyInstance, em: EntityManager, posts: PostEntity[], topics: TopicEntity[], reader: { memberId: string; since?: Date | null }): Promise<PostCard[]> {
   if (posts.length === 0) return []
   const ids = posts.map((post) => post.id)
@@ -54,12 +64,7 @@ export async function postCards(app: FastifyInstance, em: EntityManager, posts: 
     pinned: post.pinned,
     publishedAt: post.publishedAt ?? null,
     status: post.status,
-    topics: links
-      .filter((link) => link.postId === post.id)
-      .map((link) => topicById.get(link.topicId))
-      .filter((topic): topic is TopicEntity => Boolean(topic))
-      .sort((a, b) => a.position - b.position)
-      .map(({ id, name, colour }) => ({ id, name, colour })),
+    topics: topicsOfPost(post.id, links, topicById),
     likeCount: post.likeCount,
     commentCount: post.commentCount,
     liked: liked.has(post.id),

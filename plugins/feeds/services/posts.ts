@@ -155,6 +155,9 @@ export async function shareTextsFor(em: EntityManager, postId: string, network: 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 export const isId = (value: string) => UUID.test(value)
 
+/** Whether members may read and share a post now: published, and not past its expiry. */
+export const isLive = (post: Pick<PostEntity, 'status' | 'expiresAt'>, now = new Date()) => post.status === 'published' && (!post.expiresAt || post.expiresAt > now)
+
 /** A post of `em`'s instance by id, or null (for another instance's id exactly as for a made-up one). */
 export async function findPost(em: EntityManager, id: string): Promise<PostEntity | null> {
   return isId(id) ? em.findOne(Post, { id: id.toLowerCase() }) : null

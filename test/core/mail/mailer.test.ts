@@ -95,7 +95,10 @@ t.test('a permanent 5xx dead-letters the mail at once, visible to the operator',
   const { id } = await sendInTransaction(app, welcome('gone@example.com'))
   app.kaiku.jobs.worker.start()
   await until(async () => (await mailOf(app, id)).status === 'dead')
-  const [job] = await app.kaiku.orm.em.fork().find(JobRecord, { name: 'core.mail' })
+  // The job is marked dead by the worker after its handler has marked the mail: wait for both.
+  const jobOf = async () => (await app.kaiku.orm.em.fork().find(JobRecord, { name: 'core.mail' }))[0]
+  await until(async () => (await jobOf()).status !== 'running')
+  const job = await jobOf()
   t.equal(job.status, 'dead')
   t.equal(job.attempts, 1, 'no pointless retries')
   t.match(job.lastError, /SMTP refused the message permanently: .*550/)

@@ -26,6 +26,12 @@ declare module '../../core/api.js' {
     }
     /** Links under each post card of the feed (asked once per page). */
     'post.cardLinks': { value: CardLink[]; context: { tenantId: string } }
+    /**
+     * The networks the post form offers share texts for (`any` among them), asked each time the form
+     * is shown or saved; sharing keeps those the instance allows. A text a post already has keeps its
+     * network, offered or not.
+     */
+    'post.textNetworks': { value: string[]; context: { em: EntityManager; tenantId: string } }
   }
   interface KaikuActions {
     /** A post entered the feed (now, at its scheduled time, or from an RSS source in publish mode). */
@@ -46,6 +52,7 @@ declare module '../../core/api.js' {
 export const feedsEvents = {
   'post.sections': { kind: 'filter', description: "Blocks other plugins add to a post's page (sharing adds its share panel)." },
   'post.cardLinks': { kind: 'filter', description: 'Links other plugins add under every post card of the feed.' },
+  'post.textNetworks': { kind: 'filter', description: 'The networks the post form offers share texts for (sharing keeps the allowed ones).' },
   'post.published': { kind: 'action', description: 'A post entered the feed (published now, at its scheduled time, or by an RSS source).' },
   'post.suggested': { kind: 'action', description: 'A link was suggested for review (by a member or an RSS source in review mode).' },
   'post.approved': { kind: 'action', description: 'A suggestion became a post; the suggester is credited.' },

@@ -10,7 +10,7 @@ import { redirectHandler } from './routes/redirect.js'
 import { networkLabel, shareRoutes } from './routes/share.js'
 import { clickRecorder, SaltKeeper, type ClickRecorder } from './services/clicks.js'
 import { RedirectDirectory } from './services/redirects.js'
-import { networksFor } from './services/settings.js'
+import { networksFor, settingsOf } from './services/settings.js'
 import { eraseLateClicks, eraseSharing, exportSharing, sharingPersonalData } from './privacy.js'
 
 /** Each app's redirect directory and click writer, so an erasure can clear what they hold of a member. */
@@ -44,6 +44,11 @@ export default definePlugin({
         return [{ partial: 'sharing/share-panel', data }, ...sections]
       },
       'post.cardLinks': (links) => [{ label: 'sharing.card.share', path: '/posts/:id/share' }, ...links],
+      // Share texts only for networks members may use here ('any' stays; copy-link has no text of its own).
+      'post.textNetworks': async (networks, { em, tenantId }) => {
+        const allowed: readonly string[] = (await settingsOf(em, tenantId)).networks
+        return networks.filter((network) => network === 'any' || allowed.includes(network))
+      },
       'privacy.export': exportSharing,
       'privacy.erase': (erased, context, ctx) => eraseSharing(erased, context, (codes) => parts.get(ctx)?.directory.forgetLinks(codes)),
       ...directPart.filters

@@ -89,6 +89,7 @@ export default {
   'post.textBody': 'Share text',
   'post.textPlaceholder': 'What should your people say when they share this?',
   'post.tooManyTexts': 'Ten share texts at most.',
+  'post.networkNotOffered': 'Choose one of the networks offered: this instance does not allow that one.',
   'post.disclosureLabel': 'Disclosure line',
   'post.disclosureHint': 'Always appended to the share text, e.g. #iworkforacme.',
   'post.textsLocked': 'Members share these texts as they are (no editing)',

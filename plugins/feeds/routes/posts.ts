@@ -4,6 +4,7 @@ import { Image, Post, type PostEntity } from '../entities/post.entity.js'
 import { Suggestion, type SuggestionEntity } from '../entities/social.entity.js'
 import { createPost, findPost, isId, postDetails, updatePost } from '../services/posts.js'
 import { readPostForm, textRows, valuesFromBody, valuesFromPost, MAX_TEXTS, type PostFormValues } from '../services/post-form.js'
+import { TEXT_NETWORKS } from '../lib/networks.js'
 import { previewInto } from '../services/post-preview.js'
 import { approveSuggestion } from '../services/suggestions.js'
 import { fetchLimits, type FetchSettings } from '../sources.js'
@@ -48,6 +49,15 @@ export function postRoutes(app: FastifyInstance, ctx: PluginContext<FetchSetting
     scope.addHook('onRequest', app.auth.requireMember(...CURATORS))
     const routes = scope.withTypeProvider<TypeBoxTypeProvider>()
 
+    // The networks share texts may be written for: those other plugins leave offered ('any' always),
+    // and, for a post, those its texts already have (an admin may have disallowed one since).
+    const offeredNetworks = async (request: FastifyRequest) => {
+      const offered = await ctx.events.filter('post.textNetworks', [...TEXT_NETWORKS], { em: request.em, tenantId: tenantOf(request) })
+      return offered.includes('any') ? offered : ['any', ...offered]
+    }
+    const acceptedNetworks = async (request: FastifyRequest, post?: PostEntity) =>
+      new Set([...(await offeredNetworks(request)), ...(post ? (await postDetails(request.em, post.id)).shareTexts.map((text) => text.network) : [])])
+
     const formPage = async (request: FastifyRequest, reply: FastifyReply, values: PostFormValues, options: { post?: PostEntity; suggestion?: SuggestionEntity | null; errors?: FieldErrors; notice?: string }) => {
       const errors = options.errors ?? {}
       const topics = (await listTopics(request.em)).map((topic) => ({ ...topic, selected: values.topicIds.includes(topic.id) }))
@@ -59,7 +69,7 @@ export function postRoutes(app: FastifyInstance, ctx: PluginContext<FetchSetting
           post: options.post,
           suggestion: options.suggestion ? { ...options.suggestion, by: credits?.get(options.suggestion.memberId ?? '')?.name } : undefined,
           values: { ...values, imageId: image ? image.id : '' },
-          texts: textRows(values, errors),
+          texts: textRows(values, errors, await offeredNetworks(request)),
           maxTexts: MAX_TEXTS,
           topics,
           errors,
@@ -91,7 +101,7 @@ export function postRoutes(app: FastifyInstance, ctx: PluginContext<FetchSetting
         const { errors, notice } = await previewInto(app, request, values, limits)
         return formPage(request, reply, values, { suggestion, errors, notice })
       }
-      const { errors, input } = readPostForm(values, timeZoneOf(request), new Date())
+      const { errors, input } = readPostForm(values, timeZoneOf(request), new Date(), await acceptedNetworks(request))
       if (!input) return formPage(request, reply, values, { suggestion, errors })
       const me = viewerOf(request)
       const tenantId = tenantOf(request)
@@ -122,7 +132,7 @@ export function postRoutes(app: FastifyInstance, ctx: PluginContext<FetchSetting
         const { errors, notice } = await previewInto(app, request, values, limits)
         return formPage(request, reply, values, { post, errors, notice })
       }
-      const { errors, input } = request.body.action === 'archive' ? { errors: {}, input: undefined } : readPostForm(values, timeZoneOf(request), new Date())
+      const { errors, input } = request.body.action === 'archive' ? { errors: {}, input: undefined } : readPostForm(values, timeZoneOf(request), new Date(), await acceptedNetworks(request, post))
       if (!input && request.body.action !== 'archive') return formPage(request, reply, values, { post, errors })
       const status = await request.em.transactional(async (em) => {
         const fresh = await em.findOneOrFail(Post, { id: post.id })

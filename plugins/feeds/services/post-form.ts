@@ -88,9 +88,10 @@ const YEAR = 366 * 24 * 3_600_000
 
 /**
  * Checks the form; on success gives the post's input. Times are read in the instance's zone;
- * a schedule must lie ahead (within a year), an expiry after the publication.
+ * a schedule must lie ahead (within a year), an expiry after the publication. A share text's network
+ * must be one of `networks` (those offered, and those the post's texts already had).
  */
-export function readPostForm(values: PostFormValues, timeZone: string, now: Date): { errors: FieldErrors; input?: Omit<PostInput, 'authorId' | 'suggestedById' | 'sourceId'> } {
+export function readPostForm(values: PostFormValues, timeZone: string, now: Date, networks: ReadonlySet<string>): { errors: FieldErrors; input?: Omit<PostInput, 'authorId' | 'suggestedById' | 'sourceId'> } {
   const errors: FieldErrors = {}
   const url = cleanUrl(values.url)
   const title = cleanText(values.title, 300)
@@ -105,7 +106,8 @@ export function readPostForm(values: PostFormValues, timeZone: string, now: Date
   values.texts.forEach(({ network, text }, index) => {
     const cleaned = cleanText(text, 1000, false, true)
     if (cleaned.error) errors[`text${index}`] = cleaned.error
-    else if (cleaned.value) texts.push({ network: isTextNetwork(network) ? network : 'any', text: cleaned.value })
+    else if (!isTextNetwork(network) || !networks.has(network)) errors[`text${index}`] = 'feeds.post.networkNotOffered'
+    else if (cleaned.value) texts.push({ network, text: cleaned.value })
   })
   if (texts.length > MAX_TEXTS) errors.texts = 'feeds.post.tooManyTexts'
 
@@ -144,14 +146,17 @@ export function readPostForm(values: PostFormValues, timeZone: string, now: Date
   }
 }
 
-/** The rows of share texts the form shows: those written, plus blank ones to add more without script. */
-export function textRows(values: PostFormValues, errors: FieldErrors) {
+/**
+ * The rows of share texts the form shows: those written, plus blank ones to add more without script.
+ * Each row offers `offered`, and keeps its own network even when that is no longer offered.
+ */
+export function textRows(values: PostFormValues, errors: FieldErrors, offered: readonly string[]) {
   const rows = [...values.texts]
   for (let i = 0; i < BLANK_TEXTS && rows.length < MAX_TEXTS; i++) rows.push({ network: 'any', text: '' })
   return rows.map((row, index) => ({
     index,
     text: row.text,
     error: errors[`text${index}`],
-    networks: TEXT_NETWORKS.map((network) => ({ value: network, key: `feeds.network.${network}`, selected: network === row.network }))
+    networks: TEXT_NETWORKS.filter((network) => network === row.network || offered.includes(network)).map((network) => ({ value: network, key: `feeds.network.${network}`, selected: network === row.network }))
   }))
 }

@@ -66,6 +66,37 @@ t.test('only allowed networks are offered or accepted; a post narrows them furth
   t.equal((await member.get('/admin/networks')).statusCode, 403)
 })
 
+t.test("the post form offers share texts only for the instance's networks, and keeps a text's own", async (t) => {
+  const app = await buildSharing(t)
+  const { owner, curator, postId } = await acmeWithPost(app, { textNetwork: ['x'], textBody: ['For X'] })
+  const options = (html: string, index: number) => [...(html.split(`id="textNetwork${index}"`)[1].split('</select>')[0].matchAll(/value="([a-z]+)"/g))].map((m) => m[1])
+  const before = await curator.get('/posts/new')
+  t.same(options(before.body, 0), ['any', 'linkedin', 'x', 'facebook', 'xing', 'mastodon', 'bluesky', 'email'], 'every network until an admin chooses')
+
+  t.equal((await send(owner, '/admin/networks', '/admin/networks', { networks: ['linkedin', 'mastodon', 'copy'], utmCampaign: 'spring', shortDomain: '' })).statusCode, 303)
+  const form = await curator.get('/posts/new')
+  t.same(options(form.body, 0), ['any', 'linkedin', 'mastodon'], 'only allowed networks (and any) are offered')
+
+  const refused = await send(curator, '/posts/new', '/posts/new', { url: 'https://blog.acme.com/other', title: 'Other', textNetwork: ['linkedin', 'facebook'], textBody: ['Fine', 'Not here'] })
+  t.equal(refused.statusCode, 400, 'a text for a disallowed network is refused')
+  t.match(refused.body, /this instance does not allow that one/)
+  t.match(refused.body, />Not here<\/textarea>/, 'and the text is kept for fixing')
+  const tampered = await send(curator, '/posts/new', '/posts/new', { url: 'https://blog.acme.com/other', title: 'Other', textNetwork: ['myspace'], textBody: ['Hi'] })
+  t.equal(tampered.statusCode, 400, 'an unknown network is refused, not turned into "any"')
+  t.equal((await curator.get('/posts')).body.match(/>Other</g), null, 'nothing was saved')
+
+  // The X text written before the admin's choice keeps its network when the post is edited and saved.
+  const edit = await curator.get(`/posts/${postId}/edit`)
+  t.same(options(edit.body, 0), ['any', 'linkedin', 'x', 'mastodon'], "the text's own network stays offered in its row")
+  t.match(edit.body, /<option value="x" selected>X</)
+  t.same(options(edit.body, 1), ['any', 'linkedin', 'mastodon'], 'a blank row offers the allowed ones only')
+  const saved = await send(curator, `/posts/${postId}/edit`, `/posts/${postId}/edit`, { url: 'https://blog.acme.com/launch?ref=blog', title: 'We launched Rocket', publish: 'now', textNetwork: ['x', 'linkedin'], textBody: ['For X, still', 'For LinkedIn'] })
+  t.equal(saved.statusCode, 303)
+  const page = await curator.get(`/posts/${postId}`)
+  t.match(page.body, /For X, still/)
+  t.match(page.body, /For LinkedIn/)
+})
+
 t.test('limits are shown and enforced, locked texts cannot be changed, expired posts cannot be shared', async (t) => {
   const app = await buildSharing(t)
   const { curator, member, postId } = await acmeWithPost(app)

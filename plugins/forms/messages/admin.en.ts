@@ -49,7 +49,7 @@ export default {
   'settings.title': 'Form settings',
   'settings.lead': 'Who hears of new leads, what visitors receive, and how long leads are kept.',
   'settings.recipients': 'Send each new lead to',
-  'settings.recipientsHint': 'Email addresses, one per line (at most 10). Empty: leads only wait in the inbox.',
+  'settings.recipientsHint': "Email addresses, one per line (at most 10). Empty: the instance's owners and admins.",
   'settings.recipientsInvalid': 'These are not email addresses: {addresses}.',
   'settings.recipientsTooMany': 'At most {max} addresses.',
   'settings.confirmation': 'Send visitors a confirmation mail',

@@ -143,7 +143,9 @@ export function publicFormRoutes(app: FastifyInstance, options: PublicFormsOptio
       await em.transactional(async (tx) => {
         if (!(await completeLead(tx, leadId, checked.answers, form.steps.length, now))) return
         const completed = await tx.findOneOrFail(FormLead, { id: leadId }, { refresh: true })
-        await announceLead(ctx, tx, completed, choices, {
+        // An instance that named no recipients: its owners and admins hear of the lead, so none waits unseen.
+        const recipients = choices.recipients.length > 0 || !request.tenant ? choices.recipients : (await app.auth.membersWithRole(tx, ['owner', 'admin'])).map((member) => member.email)
+        await announceLead(ctx, tx, completed, { ...choices, recipients }, {
           tenantId: request.tenant?.id,
           origin: `${new URL(ctx.settings.publicUrl).protocol}//${request.host}`,
           teamZone: defaultZone(request),

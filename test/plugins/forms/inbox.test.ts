@@ -132,6 +132,24 @@ t.test('an instance chooses its recipients, confirmation, notice and retention',
   t.match(form.body, /Acme keeps your answers to reply, for &lt;b&gt;90&lt;\/b&gt; days\. <a href="\/privacy">/, 'the notice, as text, before the link')
 })
 
+t.test("an instance that named no recipients mails each lead to its owners and admins, and to no one else", async (t) => {
+  const { app, owner } = await buildForms(t, { KAIKU_FORMS_RECIPIENTS: 'hello@kaiku.example' })
+  await owner.submit('/admin/leads/settings', { recipients: '', confirmation: '' })
+  t.match((await owner.get('/admin/leads/settings')).body, /Empty: the instance&#x27;s owners and admins\./, 'the form says so')
+  await addMember(app, { email: 'adam@acme.com', name: 'Adam Admin', role: 'admin' })
+  await addMember(app, { email: 'cora@acme.com', name: 'Cora Curator', role: 'curator' })
+  await addMember(app, { email: 'mia@acme.com', name: 'Mia Member', role: 'member' })
+  await addGlobex(app)
+  await addMember(app, { email: 'gina@globex.com', name: 'Gina Globex', role: 'owner' }, 'globex')
+  await leave(app, 'acme.localhost', 'contact', 'ada@example.com', [{ name: 'Ada' }, { message: 'Hello Acme' }])
+  const recipients = async () => ((await app.kaiku.orm.em.fork().find('MailRecord', {}, { orderBy: { recipient: 'asc' } })) as { recipient: string }[]).map((m) => m.recipient)
+  t.same(await recipients(), ['adam@acme.com', 'olivia@acme.com'], "the instance's owners and admins; not its curators and members, another instance's owner or the platform's address")
+
+  await owner.submit('/admin/leads/settings', { recipients: 'sales@acme.com', confirmation: '' })
+  await leave(app, 'acme.localhost', 'contact', 'bob@example.com', [{ name: 'Bob' }, { message: 'Hello again' }])
+  t.same(await recipients(), ['adam@acme.com', 'olivia@acme.com', 'sales@acme.com'], 'named recipients replace them')
+})
+
 t.test('leads older than their scope keeps them are deleted by the daily job', async (t) => {
   const { app, owner } = await buildForms(t, { KAIKU_FORMS_RETENTION_DAYS: '30' })
   await owner.submit('/admin/leads/settings', { retentionDays: '7' })

@@ -7,6 +7,7 @@ export default {
   'core.nav.skip': 'Skip to content',
   'core.nav.signOut': 'Sign out',
   'core.nav.admin': 'Administration',
+  'core.nav.menu': 'Menu',
   'core.nav.new': 'new',
   'core.footer.selfHosted': 'Self-hosted with Kaiku. Your data stays on your servers.',
   'core.setup.title': 'Welcome to Kaiku',

@@ -108,6 +108,9 @@ export function navFor(nav: NavRecord[], request: FastifyRequest, catalogue: Mes
   }))
 }
 
+/** More entries than this, and the wide header gives the navigation a row of its own under the brand. */
+const NAV_INLINE = 5
+
 /**
  * Administration pages (`/admin/…`) go into the header's "Administration" menu, beside the everyday
  * entries; someone who has only administration pages (an operator) gets them as the main entries.
@@ -115,9 +118,11 @@ export function navFor(nav: NavRecord[], request: FastifyRequest, catalogue: Mes
 function splitNav(nav: NavItem[]) {
   const isAdmin = (entry: NavItem) => /^\/admin(\/|$)/.test(entry.href)
   const main = nav.filter((entry) => !isAdmin(entry))
-  if (main.length === 0) return { nav, adminNav: [], adminActive: false }
+  // The phone's menu button carries a dot when an entry inside it has a badge (unread notifications).
+  const menuBadge = nav.some((entry) => Boolean(entry.badge))
+  if (main.length === 0) return { nav, adminNav: [], adminActive: false, menuBadge, navRow: nav.length > NAV_INLINE }
   const adminNav = nav.filter(isAdmin)
-  return { nav: main, adminNav, adminActive: adminNav.some((entry) => entry.active) }
+  return { nav: main, adminNav, adminActive: adminNav.some((entry) => entry.active), menuBadge, navRow: main.length + (adminNav.length ? 1 : 0) > NAV_INLINE }
 }
 
 

@@ -62,7 +62,9 @@ t.test('setup, invite a colleague, accept, edit the profile, see the directory',
   await colleague.waitForLoadState()
   t.match(await colleague.textContent('.site-header'), /Carl Colleague/, 'the colleague lands signed in')
 
-  await colleague.locator('form[action="/logout"] button').click()
+  // On a phone, "Sign out" is in the menu.
+  await colleague.locator('.site-menu__toggle').click()
+  await colleague.locator('.site-menu__viewer form[action="/logout"] button').click()
   await colleague.waitForLoadState()
   await colleague.goto(`${new URL(link!).origin}/login`)
   await colleague.getByLabel('Work email').fill('carl.colleague@acme.com')

@@ -134,9 +134,11 @@ t.test('broadcast: an empty body is refused; a preview, then each member mailed 
   t.equal((await app.kaiku.orm.em.fork().find(JobRecord, { name: 'notifications.broadcast' })).length, 1, 'one fan-out job for two presses')
   const centre = await member.get('/notifications')
   t.match(centre.body, /Announcement: Security notice/)
-  t.match((await member.get('/feed')).body, /Notifications <span class="nav-badge">1/, 'the unread count in the header')
+  const unread = (await member.get('/feed')).body
+  t.match(unread, /Notifications <span class="nav-badge">1/, 'the unread count in the header')
+  t.match(unread, /<summary class="site-menu__toggle">[^]*?<span class="site-menu__dot"[^]*?<\/summary>/, "and a dot on the phone's menu button")
   await send(member, '/notifications', '/notifications/read', {})
-  t.notMatch((await member.get('/feed')).body, /nav-badge/, 'read: no count')
+  t.notMatch((await member.get('/feed')).body, /nav-badge|site-menu__dot/, 'read: no count, no dot')
 })
 
 t.test('a pinned post reaches its topic followers at once; approvals and accepted invitations land in the centre', async (t) => {

@@ -70,7 +70,7 @@ function registerHelpers(hbs: typeof Handlebars, catalogue: MessageCatalogue): v
     return catalogue.t(locale, key, options.hash as Record<string, unknown>)
   })
   hbs.registerHelper('eq', (a: unknown, b: unknown) => a === b)
-  // Times are shown in UTC, unambiguous for operators in any zone; feature pages format their own.
+  // Operator pages: times in UTC, unambiguous across instances in any zone. Instance pages use `localtime`.
   hbs.registerHelper('datetime', (value: unknown) => {
     if (!(value instanceof Date) && typeof value !== 'number' && typeof value !== 'string') return ''
     const date = new Date(value)

@@ -139,3 +139,30 @@ export class MessageCatalogue {
     return available.includes(preferred) ? preferred : this.fallback
   }
 }
+
+const timeFormats = new Map<string, Intl.DateTimeFormat>()
+
+/**
+ * An instant as a reader in `timeZone` reads it, in the page's language: "3 Dec 2026, 14:00", or with
+ * `weekday` "Thu, 3 Dec 2026, 14:00". English is written the European way (day before month, a 24-hour
+ * clock), as Kaiku's readers are European companies. The one format of times on an instance's pages
+ * and in its mail.
+ */
+export function formatTime(date: Date, timeZone: string, locale: string, options: { weekday?: boolean } = {}): string {
+  const key = `${locale} ${timeZone} ${options.weekday ? 'w' : ''}`
+  let format = timeFormats.get(key)
+  if (!format) {
+    format = new Intl.DateTimeFormat(locale === 'en' ? 'en-GB' : locale, {
+      timeZone,
+      ...(options.weekday ? { weekday: 'short' as const } : {}),
+      day: 'numeric',
+      month: 'short',
+      year: 'numeric',
+      hour: '2-digit',
+      minute: '2-digit'
+    })
+    // Zones and languages are few; the cap only guards against a flood of made-up ones.
+    if (timeFormats.size < 500) timeFormats.set(key, format)
+  }
+  return format.format(date)
+}

@@ -5,7 +5,7 @@ import fastifyView from '@fastify/view'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { EventBus, NavItem } from '../events/bus.js'
 import type { ManifestNavEntry } from '../host/manifest.js'
-import type { MessageCatalogue } from './i18n.js'
+import { formatTime, type MessageCatalogue } from './i18n.js'
 
 export interface ViewOwner {
   /** 'core' or a plugin name: the namespace of its pages and partials. */
@@ -88,7 +88,7 @@ function registerHelpers(hbs: typeof Handlebars, catalogue: MessageCatalogue): v
     const date = dateOf(value)
     if (!date) return ''
     const root = (options.data?.root ?? {}) as { locale?: string; tenant?: { timeZone?: string } | null }
-    return new Intl.DateTimeFormat(root.locale ?? catalogue.fallback, { dateStyle: 'medium', timeStyle: 'short', timeZone: root.tenant?.timeZone ?? 'UTC' }).format(date)
+    return formatTime(date, root.tenant?.timeZone ?? 'UTC', root.locale ?? catalogue.fallback)
   })
 }
 

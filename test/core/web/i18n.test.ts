@@ -1,5 +1,5 @@
 import t from 'tap'
-import { MessageCatalogue } from '../../../core/web/i18n.js'
+import { formatTime, MessageCatalogue } from '../../../core/web/i18n.js'
 
 const catalogue = () => {
   const messages = new MessageCatalogue('en')
@@ -64,4 +64,13 @@ t.test('a message replaced by a plain one loses its plural', async (t) => {
   const messages = catalogue()
   messages.add('en', { 'digest.subject': 'New posts to share' }, 'x')
   t.equal(messages.t('en', 'x.digest.subject', { count: 1 }), 'New posts to share')
+})
+
+t.test('formatTime: one format for times, in the reader’s zone and language', async (t) => {
+  const at = new Date('2026-12-03T12:05:00Z')
+  t.equal(formatTime(at, 'Europe/Helsinki', 'en'), '3 Dec 2026, 14:05', 'English the European way: day first, 24-hour clock')
+  t.equal(formatTime(at, 'Europe/Helsinki', 'en', { weekday: true }), 'Thu, 3 Dec 2026, 14:05')
+  t.equal(formatTime(at, 'America/New_York', 'en'), '3 Dec 2026, 07:05', 'the zone moves the hour')
+  t.equal(formatTime(at, 'UTC', 'fi'), '3.12.2026 klo 12.05', "another language writes it its own way")
+  t.equal(formatTime(new Date('2026-12-31T23:30:00Z'), 'Pacific/Auckland', 'en'), '1 Jan 2027, 12:30', 'and the day too')
 })

@@ -86,6 +86,61 @@ export function isTimeZone(timeZone: string): boolean {
   }
 }
 
+/**
+ * Zones the runtime's ICU still calls by an old spelling (Node 20 answers Europe/Kiev for Europe/Kyiv),
+ * with the name the tz database gives them today. Both spellings are accepted; the current one is
+ * offered, shown and stored.
+ */
+const RENAMED_ZONES: Readonly<Record<string, string>> = {
+  'Africa/Asmera': 'Africa/Asmara',
+  'America/Buenos_Aires': 'America/Argentina/Buenos_Aires',
+  'America/Catamarca': 'America/Argentina/Catamarca',
+  'America/Coral_Harbour': 'America/Atikokan',
+  'America/Cordoba': 'America/Argentina/Cordoba',
+  'America/Godthab': 'America/Nuuk',
+  'America/Indianapolis': 'America/Indiana/Indianapolis',
+  'America/Jujuy': 'America/Argentina/Jujuy',
+  'America/Louisville': 'America/Kentucky/Louisville',
+  'America/Mendoza': 'America/Argentina/Mendoza',
+  'Asia/Calcutta': 'Asia/Kolkata',
+  'Asia/Katmandu': 'Asia/Kathmandu',
+  'Asia/Rangoon': 'Asia/Yangon',
+  'Asia/Saigon': 'Asia/Ho_Chi_Minh',
+  'Atlantic/Faeroe': 'Atlantic/Faroe',
+  'Europe/Kiev': 'Europe/Kyiv',
+  'Pacific/Enderbury': 'Pacific/Kanton',
+  'Pacific/Ponape': 'Pacific/Pohnpei',
+  'Pacific/Truk': 'Pacific/Chuuk'
+}
+
+/** A zone's current name (`utc` is `UTC`, `Europe/Kiev` is `Europe/Kyiv`), or undefined when Intl does not know it. */
+export function canonicalTimeZone(timeZone: string): string | undefined {
+  let name: string
+  try {
+    name = new Intl.DateTimeFormat('en-US', { timeZone }).resolvedOptions().timeZone
+  } catch {
+    return undefined
+  }
+  const current = RENAMED_ZONES[name]
+  return current && isTimeZone(current) ? current : name
+}
+
+let zoneNames: readonly string[] | undefined
+
+/** Every zone the runtime knows, by its current name, in alphabetical order: the lists people pick from. */
+export function timeZoneNames(): readonly string[] {
+  if (!zoneNames) {
+    let known: string[] = []
+    try {
+      known = Intl.supportedValuesOf('timeZone')
+    } catch {
+      // A runtime without the list: the fields still take any zone typed in.
+    }
+    zoneNames = [...new Set(known.map((zone) => canonicalTimeZone(zone) ?? zone))].sort()
+  }
+  return zoneNames
+}
+
 const parseTime = (text: string): [number, number] => {
   const match = /^([01]\d|2[0-3]):([0-5]\d)$/.exec(text)
   if (!match) throw new Error(`'${text}' is not a time of day (HH:MM)`)

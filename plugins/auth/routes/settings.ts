@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { isTimeZone, InvalidInputError, Type, type PluginContext, type TypeBoxTypeProvider } from '../../../core/api.js'
+import { isTimeZone, timeZoneNames, InvalidInputError, Type, type PluginContext, type TypeBoxTypeProvider } from '../../../core/api.js'
 import { cleanText, type FieldErrors } from '../services/forms.js'
 import { requireMember } from '../services/guards.js'
 import { cleanMessage } from '../services/invitations.js'
@@ -25,14 +25,6 @@ const COLOUR = /^#[0-9a-fA-F]{6}$/
 const LOCALE = /^[a-z]{2}(-[A-Z]{2})?$/
 const MESSAGE_MAX = 2000
 
-/** Offered in the time zone field's list; any zone Intl knows is accepted. */
-const ZONES: string[] = (() => {
-  try {
-    return Intl.supportedValuesOf('timeZone')
-  } catch {
-    return []
-  }
-})()
 
 /**
  * The colour comes from two inputs: a colour picker and its text. The text wins when it was changed
@@ -98,7 +90,7 @@ export function settingsRoutes(app: FastifyInstance, ctx: PluginContext): void {
           // The picker needs a valid colour: after a bad one it shows the saved colour, the text the typed one.
           picker: colourOk ? values.brandColour.toLowerCase() : tenant.brandColour,
           colourWas: colourOk ? values.brandColour.toLowerCase() : tenant.brandColour,
-          zones: ZONES
+          zones: timeZoneNames()
         },
         { title: 'auth.settings.title', status: Object.keys(errors).length > 0 ? 400 : undefined }
       )

@@ -1,18 +1,10 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { toLocalInput, type PluginContext } from '../../../core/api.js'
+import { canonicalTimeZone, timeZoneNames, toLocalInput, type PluginContext } from '../../../core/api.js'
 import type { FormLeadEntity } from '../entities/lead.entity.js'
 import { SLOT_MAX_DAYS, type Problem } from '../services/answers.js'
 import { COMPANY_SIZES, type FormDefinition } from '../services/definitions.js'
 import type { FormsChoices } from '../services/settings.service.js'
 
-/** Every zone Intl knows, offered in the demo's time zone list (the default is added if missing, e.g. UTC). */
-const ZONES: string[] = (() => {
-  try {
-    return Intl.supportedValuesOf('timeZone')
-  } catch {
-    return []
-  }
-})()
 
 const DAY_MS = 24 * 60 * 60_000
 
@@ -59,7 +51,9 @@ export function renderStep(ctx: PluginContext, request: FastifyRequest, reply: F
   const problems = view.problems ?? {}
   const errors = Object.fromEntries(Object.entries(problems).map(([field, problem]) => [field, t(problem.key, problem.params)]))
   const inputs = step.fields.flatMap((field) => (field === 'slot' ? ['date', 'time', 'timeZone'] : [field]))
-  const zone = view.values.timeZone || view.defaultZone
+  const typed = view.values.timeZone || view.defaultZone
+  const zone = canonicalTimeZone(typed) ?? typed
+  const zones = timeZoneNames()
   const today = new Date()
   const focus = inputs.find((input) => errors[input]) ?? (view.focus ? inputs[0] : undefined)
   return reply.page(
@@ -81,7 +75,8 @@ export function renderStep(ctx: PluginContext, request: FastifyRequest, reply: F
       autofocus: focus ? { [focus]: true } : {},
       notice: view.notice ? t(view.notice) : undefined,
       sizes: COMPANY_SIZES.map((size) => ({ value: size, label: t(`size.${size}`), selected: view.values.companySize === size })),
-      zones: (ZONES.includes(zone) ? ZONES : [zone, ...ZONES]).map((name) => ({ name, selected: name === zone })),
+      // Every zone by its current name; the default is added if missing (e.g. UTC).
+      zones: (zones.includes(zone) ? zones : [zone, ...zones]).map((name) => ({ name, selected: name === zone })),
       dateMin: today.toISOString().slice(0, 10),
       dateMax: new Date(today.getTime() + SLOT_MAX_DAYS * DAY_MS).toISOString().slice(0, 10),
       back: view.index > 0,

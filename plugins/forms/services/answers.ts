@@ -1,4 +1,4 @@
-import { cleanText, fromLocalInput, isTimeZone } from '../../../core/api.js'
+import { canonicalTimeZone, cleanText, fromLocalInput, isTimeZone } from '../../../core/api.js'
 import { COMPANY_SIZES, type FieldName } from './definitions.js'
 
 /** The lead's columns a visitor's answers fill. */
@@ -107,7 +107,7 @@ function checkSlot(body: Body, context: CheckContext, out: CheckedStep): void {
   else if (instant.getTime() > context.now.getTime() + SLOT_MAX_DAYS * DAY_MS) out.problems.date = { key: 'error.tooFar', params: { days: SLOT_MAX_DAYS } }
   else {
     out.answers.preferredAt = instant
-    out.answers.preferredTimeZone = timeZone
+    out.answers.preferredTimeZone = canonicalTimeZone(timeZone) ?? timeZone
   }
 }
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { EntityManager } from '@mikro-orm/core'
-import { ConflictError, InvalidInputError, NotFoundError, type TenantContext } from '../../../core/api.js'
+import { canonicalTimeZone, ConflictError, InvalidInputError, NotFoundError, type TenantContext } from '../../../core/api.js'
 import { Tenant, TenantDomain, type TenantEntity, type TenantStatus } from '../entities/tenant.entity.js'
 import { normaliseDomain, parseEmail } from './domains.js'
 
@@ -38,14 +38,6 @@ const CONTROL_BUT_NEWLINE = /[\u0000-\u0009\u000b-\u001f\u007f]/
 const COLOUR = /^#[0-9a-f]{6}$/
 const LOCALE = /^[a-z]{2}(-[A-Z]{2})?$/
 
-/** The zone's canonical name (`utc` is `UTC`), or undefined when Intl does not know it. */
-function canonicalZone(timeZone: string): string | undefined {
-  try {
-    return new Intl.DateTimeFormat('en', { timeZone }).resolvedOptions().timeZone
-  } catch {
-    return undefined
-  }
-}
 
 /** Checks and normalises the settings given; throws InvalidInputError naming the first bad field. */
 export function checkSettings(fields: Partial<TenantSettings>): Partial<TenantSettings> {
@@ -69,7 +61,7 @@ export function checkSettings(fields: Partial<TenantSettings>): Partial<TenantSe
   }
   if (fields.timeZone !== undefined) {
     const zone = String(fields.timeZone ?? '').trim()
-    const canonical = zone && zone.length <= 64 ? canonicalZone(zone) : undefined
+    const canonical = zone && zone.length <= 64 ? canonicalTimeZone(zone) : undefined
     if (!canonical || canonical.length > 64) throw new InvalidInputError(`timeZone: '${zone.slice(0, 80)}' is not an IANA time zone`)
     out.timeZone = canonical
   }

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { JobRecord } from '../../../core/jobs/job.entity.js'
-import { fromLocalInput, nextRun, toLocalInput, validateSpec, zonedInstant } from '../../../core/jobs/schedule.js'
+import { canonicalTimeZone, fromLocalInput, nextRun, timeZoneNames, toLocalInput, validateSpec, zonedInstant } from '../../../core/jobs/schedule.js'
 import { buildApp } from '../../../core/app.js'
 import { loadConfig } from '../../../core/config/load.js'
 import { build, fixturePlugin, testEnv } from '../../helper.js'
@@ -73,4 +73,18 @@ t.test('datetime-local values read and written in a time zone', async (t) => {
   t.equal(toLocalInput(new Date('2026-07-01T07:30:00Z'), 'Europe/Berlin'), '2026-07-01T09:30')
   t.equal(fromLocalInput('2026-03-29T02:30', 'Europe/Berlin')?.toISOString(), '2026-03-29T01:30:00.000Z', 'a skipped hour means the instant after it')
   for (const bad of ['2026-02-31T09:30', '2026-13-01T09:30', '2026-01-01T24:00', 'tomorrow', '']) t.equal(fromLocalInput(bad, 'UTC'), undefined, `refused: '${bad}'`)
+})
+
+t.test('time zones by their current names, whatever spelling the runtime keeps', async (t) => {
+  t.equal(canonicalTimeZone('Europe/Kiev'), 'Europe/Kyiv', 'an old spelling becomes the current one')
+  t.equal(canonicalTimeZone('Europe/Kyiv'), 'Europe/Kyiv', 'the current one stays (Node 20 itself answers Europe/Kiev)')
+  t.equal(canonicalTimeZone('asia/calcutta'), 'Asia/Kolkata', 'in any case')
+  t.equal(canonicalTimeZone('utc'), 'UTC')
+  t.equal(canonicalTimeZone('Europe/Helsinki'), 'Europe/Helsinki')
+  t.equal(canonicalTimeZone('Mars/Olympus'), undefined, 'an unknown zone is none')
+  const names = timeZoneNames()
+  t.ok(names.includes('Europe/Kyiv') && names.includes('Asia/Kolkata') && names.includes('America/Nuuk'), 'the list offers the current names')
+  t.notOk(names.some((name) => ['Europe/Kiev', 'Asia/Calcutta', 'Asia/Saigon', 'America/Godthab'].includes(name)), 'and not the old ones')
+  t.same(names, [...names].sort(), 'in alphabetical order')
+  t.equal(new Set(names).size, names.length, 'each once')
 })

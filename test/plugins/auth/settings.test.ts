@@ -125,6 +125,18 @@ t.test('bad input comes back next to its field and nothing is saved', async (t) 
   t.same(await tenantRow(app, 'acme'), before)
 })
 
+t.test('a time zone by its old spelling is stored by its current name, and the list offers current names', async (t) => {
+  const app = await buildWithSettings(t)
+  const ada = await setUp(app)
+  const page = await ada.get('/admin/settings')
+  t.match(page.body, /<option value="Europe\/Kyiv">/)
+  t.notMatch(page.body, /<option value="Europe\/Kiev">/)
+  t.equal((await ada.submit('/admin/settings', { ...good, timeZone: 'Europe/Kiev' })).statusCode, 303)
+  t.equal((await tenantRow(app, 'acme'))?.timeZone, 'Europe/Kyiv')
+  t.equal((await ada.submit('/admin/settings', { ...good, timeZone: 'Asia/Kolkata' })).statusCode, 303)
+  t.equal((await tenantRow(app, 'acme'))?.timeZone, 'Asia/Kolkata', 'a current name stays as it is, though Node 20 calls it Asia/Calcutta')
+})
+
 t.test('members get 403 and change nothing; a POST without a CSRF token changes nothing; guests are sent to sign in', async (t) => {
   const app = await buildWithSettings(t)
   await setUp(app)

@@ -128,6 +128,8 @@ export default {
 
   'comment.heading': 'Comments ({count})',
   'comment.none': 'No comments yet. Start the conversation.',
+  'social.notYet': 'Members can like and comment once this post is published.',
+  'social.archived': 'This post is archived: it takes no more likes or comments.',
   'comment.label': 'Your comment',
   'comment.submit': 'Comment',
   'comment.edited': '(edited)',

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { cleanText, ForbiddenError, NotFoundError, Type, type FieldErrors, type PluginContext, type TypeBoxTypeProvider } from '../../../core/api.js'
+import { cleanText, ForbiddenError, KaikuError, NotFoundError, Type, type FieldErrors, type PluginContext, type TypeBoxTypeProvider } from '../../../core/api.js'
 import { Comment, Suggestion } from '../entities/social.entity.js'
 import { postCards } from '../services/cards.js'
 import { decodeCursor, feedPage } from '../services/feed.js'
@@ -98,6 +98,14 @@ export function feedRoutes(app: FastifyInstance, ctx: PluginContext): void {
       return post
     }
 
+    // Likes and comments are the feed's conversation: a draft, a scheduled or an archived post (seen by
+    // curators only) takes none, so none is counted, awarded or announced before members can see it.
+    const openPost = async (request: FastifyRequest, id: string) => {
+      const post = await visiblePost(request, id)
+      if (post.status !== 'published') throw new KaikuError('CONFLICT', ctx.t(request.locale, post.status === 'archived' ? 'feeds.social.archived' : 'feeds.social.notYet'))
+      return post
+    }
+
     const postPage = async (request: FastifyRequest, reply: FastifyReply, id: string, values: { body: string } = { body: '' }, errors: FieldErrors = {}) => {
       const me = viewerOf(request)
       const post = await visiblePost(request, id)
@@ -141,13 +149,13 @@ export function feedRoutes(app: FastifyInstance, ctx: PluginContext): void {
     routes.get('/posts/:id', { schema: { params: IdParams } }, async (request, reply) => postPage(request, reply, request.params.id))
 
     routes.post('/posts/:id/like', { schema: { params: IdParams, body: Type.Object(Csrf) }, config: { rateLimit: { max: 120, timeWindow: 60_000 } } }, async (request, reply) => {
-      const post = await visiblePost(request, request.params.id)
+      const post = await openPost(request, request.params.id)
       await toggleLike(request.em, ctx, post, viewerOf(request).id)
       return reply.redirect(safeBack(request.headers.referer ?? '', post.id), 303)
     })
 
     routes.post('/posts/:id/comments', { schema: { params: IdParams, body: CommentBody }, config: { rateLimit: { max: 30, timeWindow: 60_000 } } }, async (request, reply) => {
-      const post = await visiblePost(request, request.params.id)
+      const post = await openPost(request, request.params.id)
       const body = cleanText(request.body.body, 2000, true, true)
       if (body.error) return postPage(request, reply, post.id, { body: request.body.body ?? '' }, { body: body.error })
       const comment = await addComment(request.em, ctx, post, viewerOf(request).id, body.value)

@@ -33,6 +33,16 @@ export async function launchBrowser(t: TestLike): Promise<Browser> {
   return browser
 }
 
+/** Fills the first-run setup form as Acme's owner, Olivia (the same details the API tests use). */
+export async function fillSetup(page: Page): Promise<void> {
+  await page.getByLabel('Your name').fill('Olivia Owner')
+  await page.getByLabel('Your work email').fill('olivia@acme.com')
+  await page.getByLabel('Password').fill('correct horse battery')
+  await page.getByLabel('Company name').fill('Acme')
+  await page.getByLabel('Address').fill('acme')
+  await page.getByLabel('Email domains').fill('acme.com')
+}
+
 /** Saves a full-page PNG as artifacts/screenshots/<name>.png (transitions finished) and returns its path. */
 export async function screenshot(page: Page, name: string): Promise<string> {
   mkdirSync(screenshotDir, { recursive: true })

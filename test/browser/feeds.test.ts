@@ -3,7 +3,7 @@ import t, { type Test } from 'tap'
 import type { Browser, Page } from 'playwright-core'
 import { buildApp } from '../../core/app.js'
 import { loadConfig } from '../../core/config/load.js'
-import { assertClean, assertStyled, launchBrowser, screenshot, startServer, viewports, watchPage, type PageWatch } from '../browser-helper.js'
+import { assertClean, fillSetup, assertStyled, launchBrowser, screenshot, startServer, viewports, watchPage, type PageWatch } from '../browser-helper.js'
 import { addMember } from '../plugins/auth/helpers.js'
 import { localServer, respond } from '../plugins/feeds/fetch-server.js'
 
@@ -106,12 +106,7 @@ t.test('a curator posts a link with its preview; a member finds it in "For you" 
   // The owner installs Kaiku and adds the topics members will choose from.
   const { page: owner, watch: ownerWatch } = await newContext(t, origin)
   await owner.goto(`${origin}/setup`)
-  await owner.getByLabel('Your name').fill('Olivia Owner')
-  await owner.getByLabel('Your work email').fill('olivia@acme.com')
-  await owner.getByLabel('Password').fill('correct horse battery')
-  await owner.getByLabel('Company name').fill('Acme')
-  await owner.getByLabel('Address').fill('acme')
-  await owner.getByLabel('Email domains').fill('acme.com')
+  await fillSetup(owner)
   await owner.getByRole('button', { name: 'Create the instance' }).click()
   await owner.waitForLoadState()
   for (const [name, description, colour] of [

@@ -1,6 +1,6 @@
 import t, { type Test } from 'tap'
 import type { Browser, Page } from 'playwright-core'
-import { assertClean, assertStyled, launchBrowser, screenshot, startServer, viewports, watchPage } from '../browser-helper.js'
+import { assertClean, fillSetup, assertStyled, launchBrowser, screenshot, startServer, viewports, watchPage } from '../browser-helper.js'
 
 /**
  * The header with every built-in plugin, as an owner sees it (the longest navigation there is): on a
@@ -21,12 +21,7 @@ t.test('the navigation: one row on a wide screen, a menu button on a phone, with
   const watch = await watchPage(context, origin)
   const page = await context.newPage()
   await page.goto(`${origin}/setup`)
-  await page.getByLabel('Your name').fill('Olivia Owner')
-  await page.getByLabel('Your work email').fill('olivia@acme.com')
-  await page.getByLabel('Password').fill('correct horse battery')
-  await page.getByLabel('Company name').fill('Acme')
-  await page.getByLabel('Address').fill('acme')
-  await page.getByLabel('Email domains').fill('acme.com')
+  await fillSetup(page)
   await page.getByRole('button', { name: 'Create the instance' }).click()
   await page.waitForLoadState()
   await page.goto(`${origin}/feed`)

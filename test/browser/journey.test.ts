@@ -3,7 +3,7 @@ import type { Page } from 'playwright-core'
 import { buildApp } from '../../core/app.js'
 import { loadConfig } from '../../core/config/load.js'
 import { MailRecord } from '../../core/mail/mail.entity.js'
-import { assertClean, launchBrowser, screenshot, viewports, watchPage } from '../browser-helper.js'
+import { assertClean, fillSetup, launchBrowser, screenshot, viewports, watchPage } from '../browser-helper.js'
 import { startServer } from '../processes.js'
 
 /**
@@ -25,12 +25,7 @@ t.test('setup, invite a colleague, accept, edit the profile, see the directory',
 
   await owner.goto(`${server.url}/`)
   t.equal(new URL(owner.url()).pathname, '/setup', 'a fresh install leads to the setup')
-  await owner.getByLabel('Your name').fill('Olivia Owner')
-  await owner.getByLabel('Your work email').fill('olivia@acme.com')
-  await owner.getByLabel('Password').fill('correct horse battery')
-  await owner.getByLabel('Company name').fill('Acme')
-  await owner.getByLabel('Address').fill('acme')
-  await owner.getByLabel('Email domains').fill('acme.com')
+  await fillSetup(owner)
   await screenshot(owner, 'journey-1-setup')
   await owner.getByRole('button', { name: 'Create the instance' }).click()
   await owner.waitForLoadState()

@@ -36,6 +36,8 @@ declare module '../../core/api.js' {
   interface KaikuActions {
     /** A post entered the feed (now, at its scheduled time, or from an RSS source in publish mode). */
     'post.published': { tenantId: string; postId: string; authorId: string | null; suggestedById: string | null }
+    /** A curator changed a post's URL (a typo fixed, the article moved): links to the post should follow. */
+    'post.moved': { tenantId: string; postId: string; url: string }
     /** A link waits in the review queue (a member's suggestion, or an RSS item in review mode). */
     'post.suggested': { tenantId: string; suggestionId: string; memberId: string | null }
     /** A curator turned a suggestion into a post; the suggester is credited on it. */
@@ -54,6 +56,7 @@ export const feedsEvents = {
   'post.cardLinks': { kind: 'filter', description: 'Links other plugins add under every post card of the feed.' },
   'post.textNetworks': { kind: 'filter', description: 'The networks the post form offers share texts for (sharing keeps the allowed ones).' },
   'post.published': { kind: 'action', description: 'A post entered the feed (published now, at its scheduled time, or by an RSS source).' },
+  'post.moved': { kind: 'action', description: "A post's URL changed; links made for it should lead to the new one." },
   'post.suggested': { kind: 'action', description: 'A link was suggested for review (by a member or an RSS source in review mode).' },
   'post.approved': { kind: 'action', description: 'A suggestion became a post; the suggester is credited.' },
   'post.rejected': { kind: 'action', description: 'A suggestion was declined with a note for the suggester.' },

@@ -9,6 +9,7 @@ import { adminRoutes } from './routes/admin.js'
 import { redirectHandler } from './routes/redirect.js'
 import { networkLabel, shareRoutes } from './routes/share.js'
 import { clickRecorder, SaltKeeper, type ClickRecorder } from './services/clicks.js'
+import { retargetPost } from './services/links.js'
 import { RedirectDirectory } from './services/redirects.js'
 import { networksFor, settingsOf } from './services/settings.js'
 import { eraseLateClicks, eraseSharing, exportSharing, sharingPersonalData } from './privacy.js'
@@ -55,6 +56,14 @@ export default definePlugin({
     },
     actions: {
       ...directPart.actions,
+      // A post's new URL: its links lead there from now on, on every instance within a minute.
+      'post.moved': async (moved, ctx) => {
+        const em = ctx.orm.em.fork()
+        em.setFilterParams('tenant', { tenantId: moved.tenantId })
+        const { utmCampaign } = await settingsOf(em, moved.tenantId)
+        await retargetPost(em, { ...moved, campaign: utmCampaign })
+        parts.get(ctx)?.directory.forgetPost(moved.postId)
+      },
       'privacy.erased': async (erased, ctx) => {
         const own = parts.get(ctx)
         if (!own) return
@@ -86,7 +95,7 @@ export default definePlugin({
       await clicks.drain()
     })
     ctx.http.direct('/s/', redirectHandler({ directory, clicks, salts, counted: ctx.metrics.counter('clicks_total', 'Clicks on tracked links, each stored before its redirect', ['network', 'bot']) }))
-    shareRoutes(app, ctx, directPart.register(app, ctx))
+    shareRoutes(app, ctx, directPart.register(app, ctx), directory)
     adminRoutes(app, ctx, directory)
   }
 })

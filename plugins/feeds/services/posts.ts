@@ -111,9 +111,13 @@ export async function createPost(em: EntityManager, ctx: PluginContext, tenantId
 
 export type PostChanges = Omit<PostInput, 'authorId' | 'suggestedById' | 'sourceId' | 'publish'> & { publish: PublishChoice | 'keep' | 'archive' }
 
-/** Changes a post (flushes). Archiving takes it out of the feed; publishing a draft raises post.published. */
+/**
+ * Changes a post (flushes). Archiving takes it out of the feed; publishing a draft raises post.published,
+ * and a new URL raises post.moved.
+ */
 export async function updatePost(em: EntityManager, ctx: PluginContext, post: PostEntity, changes: PostChanges): Promise<void> {
   const now = new Date()
+  const moved = post.url !== changes.url
   Object.assign(post, {
     url: changes.url,
     title: changes.title,
@@ -130,6 +134,7 @@ export async function updatePost(em: EntityManager, ctx: PluginContext, post: Po
   if (changes.publish === 'archive') post.status = 'archived'
   else await applySchedule(em, ctx, post, changes.publish, now)
   await em.flush()
+  if (moved) raise(ctx, em, 'post.moved', { tenantId: post.tenantId, postId: post.id, url: post.url })
 }
 
 export interface PostDetails {

@@ -46,8 +46,9 @@ export const SharingProfile = defineEntity({
 export type SharingProfileEntity = InferEntity<typeof SharingProfile>
 
 /**
- * A tracked short link, one per (post, member, network). Its target (the post's URL with UTM
- * parameters) is fixed when it is made: nothing in a click can change where it leads.
+ * A tracked short link, one per (post, member, network). Its target is the post's URL with UTM
+ * parameters, written again when a curator changes that URL: nothing in a click can change where it
+ * leads.
  */
 export const Link = defineEntity({
   name: 'Link',

@@ -4,6 +4,7 @@ import { DirectPost } from '../entities/connections.entity.js'
 import { Link, Share } from '../entities/sharing.entity.js'
 import { composeText, isNetwork, mastodonHost, SPECS, weightOf, type Network } from '../lib/networks.js'
 import { linkFor, trackedTarget } from '../services/links.js'
+import type { RedirectDirectory } from '../services/redirects.js'
 import { networksFor, settingsOf } from '../services/settings.js'
 import { profileOf, recordShare } from '../services/shares.js'
 import type { DirectShare } from './direct-share.js'
@@ -40,7 +41,7 @@ export const networkLabel = (network: string) => `sharing.network.${network}`
  * share and offers the network's share page with text and link filled in. With a connected account
  * the member may instead have Kaiku post it, now or at a chosen time (direct-share.ts).
  */
-export function shareRoutes(app: FastifyInstance, ctx: PluginContext, direct: DirectShare): void {
+export function shareRoutes(app: FastifyInstance, ctx: PluginContext, direct: DirectShare, directory: RedirectDirectory): void {
   app.register(async (scope) => {
     scope.addHook('onRequest', app.auth.requireMember(...MEMBERS))
     const routes = scope.withTypeProvider<TypeBoxTypeProvider>()
@@ -141,7 +142,7 @@ export function shareRoutes(app: FastifyInstance, ctx: PluginContext, direct: Di
       if (spec.limit !== null && weightOf(network, message, `${origin}/s/0000000000`) > spec.limit) errors.text = 'sharing.compose.tooLong'
       if (Object.keys(errors).length) return composePage(request, reply, post.id, network, values, errors)
 
-      const link = await linkFor(request.em, { tenantId: me.tenantId, postId: post.id, memberId: me.id, network, target: trackedTarget(post.url, network, settings.utmCampaign) })
+      const link = await linkFor(request.em, { tenantId: me.tenantId, postId: post.id, memberId: me.id, network, target: trackedTarget(post.url, network, settings.utmCampaign) }, (code) => directory.forgetLinks([code]))
       if (action !== 'share') {
         const outcome = await direct.send(request, { postId: post.id, network, link, message, url: `${origin}/s/${link.code}`, at, submission: request.body.submission })
         if ('redirect' in outcome) return reply.redirect(outcome.redirect, 303)

@@ -159,6 +159,11 @@ export class RedirectDirectory {
     for (const [code, { link }] of this.links) if (link.memberId === memberId) this.links.delete(code)
   }
 
+  /** Every cached link of a post, after its links were given a new target (read again at their next click). */
+  forgetPost(postId: string): void {
+    for (const [code, { link }] of this.links) if (link.postId === postId) this.links.delete(code)
+  }
+
   forgetHosts(tenantId: string): void {
     this.hosts.delete(tenantId)
   }

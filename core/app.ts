@@ -13,7 +13,7 @@ import { coreEntities } from './db/entities.js'
 import { sessionDirectory } from './db/sessions.js'
 import { longReads } from './db/long-reads.js'
 import './db/tenant.js'
-import { NotFoundError } from './errors.js'
+import { InvalidInputError, NotFoundError } from './errors.js'
 import { CLEANUP_JOB, cleanupJob, cleanupSchedule } from './jobs/cleanup.js'
 import { createJobSystem, type JobSystem } from './jobs/system.js'
 import { MAIL_JOB, Mailer } from './mail/mailer.js'
@@ -30,7 +30,7 @@ import { registerHealth } from './ops/health.js'
 import { pluginMetrics, registerMetrics, type HttpObserver } from './ops/metrics.js'
 import { Registry } from 'prom-client'
 import { requestForLog } from './ops/log.js'
-import { addressMatcher } from './ops/net.js'
+import { addressMatcher, isHostHeader } from './ops/net.js'
 import { OPERATOR_ROLE, registerOperatorPages } from './ops/operator.js'
 import { DirectRoutes } from './web/direct.js'
 import { registerErrorHandling } from './web/errors.js'
@@ -277,6 +277,7 @@ export async function buildApp(loaded: LoadedConfig, options: BuildOptions = {})
   })
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id)
+    if (!isHostHeader(request.host)) return done(new InvalidInputError('The Host header is not a host name.'))
     request.locale = catalogue.negotiate(request.headers['accept-language'], config.locale)
     // Operational routes (probes, metrics, short links) never touch request.em: no fork for them.
     if (request.routeOptions.config.operational) return done()

@@ -43,3 +43,14 @@ export function anonymiseIp(address: string): string {
   }
   return 'unknown'
 }
+
+/** A DNS name (labels of letters, digits, hyphens, underscores) or a bracketed IPv6 address, with an optional port. */
+const HOST_HEADER = /^(?:(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?\.)*[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?\.?|\[[0-9a-f:.]{2,45}\])(?::\d{1,5})?$/i
+
+/**
+ * Whether a Host header (or a trusted proxy's X-Forwarded-Host) is a host and nothing else. Links in
+ * mail and pages are written with the host a request came to; `acme.example@evil.example` would
+ * still reach acme (the part before a colon is taken as the host name) and send a sign-in link to
+ * the other site.
+ */
+export const isHostHeader = (value: string): boolean => HOST_HEADER.test(value)

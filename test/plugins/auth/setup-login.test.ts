@@ -114,6 +114,25 @@ t.test('magic link: same page for anyone, single use, GET shows a button and onl
   t.equal((await client(app, 'globex.localhost').get(link)).statusCode, 410, 'and a link never works on another instance')
 })
 
+t.test('a sign-in or reset link is never written for a host smuggled into the Host header', async (t) => {
+  const app = await buildAuth(t)
+  await setUp(app)
+  const browser = client(app, 'acme.localhost')
+  const page = await browser.get('/password/forgot')
+  const token = /name="_csrf" value="([^"]+)"/.exec(page.body)![1]
+  for (const host of ['acme.localhost:3000@evil.example', 'acme.localhost@evil.example', 'acme.localhost/evil', 'acme.localhost evil.example']) {
+    for (const [url, email] of [['/password/forgot', owner.email], ['/login/link', owner.email]]) {
+      const sent = await app.inject({ method: 'POST', url, headers: { ...html, host, cookie: browser.cookie }, payload: { email, _csrf: token } })
+      t.equal(sent.statusCode, 400, `${url} with Host ${host}`)
+      t.match(sent.body, /The Host header is not a host name/)
+    }
+    t.equal((await app.inject({ url: '/login', headers: { ...html, host } })).statusCode, 400)
+  }
+  t.equal((await app.kaiku.orm.em.fork().find(MailRecord, {})).length, 0, 'no mail was written')
+  t.equal((await browser.submit('/password/forgot', { email: owner.email })).statusCode, 200, 'the real host still works')
+  t.match((await app.kaiku.orm.em.fork().find(MailRecord, {}))[0].text, /http:\/\/acme\.localhost\/password\/reset\//)
+})
+
 t.test('rate limits: per account on login, with Retry-After', async (t) => {
   const app = await buildAuth(t)
   await setUp(app)

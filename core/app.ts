@@ -34,6 +34,7 @@ import { addressMatcher, isHostHeader } from './ops/net.js'
 import { OPERATOR_ROLE, registerOperatorPages } from './ops/operator.js'
 import { DirectRoutes } from './web/direct.js'
 import { registerErrorHandling } from './web/errors.js'
+import { holdsNul } from './web/forms.js'
 import { MessageCatalogue } from './web/i18n.js'
 import { RateLimiter } from './web/rate-limit.js'
 import { registerSecurity } from './web/security.js'
@@ -282,6 +283,11 @@ export async function buildApp(loaded: LoadedConfig, options: BuildOptions = {})
     // Operational routes (probes, metrics, short links) never touch request.em: no fork for them.
     if (request.routeOptions.config.operational) return done()
     RequestContext.create(orm.em, done)
+  })
+
+  // A NUL in any input is a 400 for every route, before its schema or handler sees it.
+  app.addHook('preValidation', (request, _reply, done) => {
+    done(holdsNul(request.params) || holdsNul(request.query) || holdsNul(request.body) ? new InvalidInputError('The request holds a NUL character.') : undefined)
   })
 
   await registerSecurity(app, { secret, https, orm, rateLimiter, sessionIdleMs: config.sessionIdleMinutes * 60_000 })

@@ -16,6 +16,15 @@ export function cleanText(value: unknown, max: number, required = true, multilin
   return { value: text }
 }
 
+/**
+ * A local path to go on to (a `next` after signing in, say); anything else (another host `//evil`,
+ * `/\\evil`, a scheme) becomes "/". Only printable ASCII passes, as in any URL a browser sends: a
+ * Location header can carry nothing else, and `/€` failed the redirect after the sign-in was made.
+ */
+export function safeNext(next: unknown): string {
+  return typeof next === 'string' && /^\/(?![/\\])[\x21-\x7e]*$/.test(next) ? next : '/'
+}
+
 /** An http(s) address of at most `max` characters, normalised by the URL parser; anything else is an error key. */
 export function cleanUrl(value: unknown, max = 2000, required = true): { value: string; error?: string } {
   const text = typeof value === 'string' ? value.trim() : ''
@@ -30,4 +39,15 @@ export function cleanUrl(value: unknown, max = 2000, required = true): { value: 
   if ((url.protocol !== 'http:' && url.protocol !== 'https:') || !url.hostname) return { value: text, error: 'core.form.url' }
   if (url.username || url.password) return { value: text, error: 'core.form.url' }
   return url.href.length > max ? { value: text, error: 'core.form.tooLong' } : { value: url.href }
+}
+
+/**
+ * Whether a parsed request part (params, query, a form's or JSON body) holds a NUL character anywhere.
+ * No form has a use for one; PostgreSQL refuses it in text and SQLite's SQL stops at it.
+ */
+export function holdsNul(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('\u0000')
+  if (Array.isArray(value)) return value.some(holdsNul)
+  if (value && typeof value === 'object' && !Buffer.isBuffer(value)) return Object.entries(value).some(([key, item]) => key.includes('\u0000') || holdsNul(item))
+  return false
 }

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { InvalidInputError, Type, type CookieDeclaration, type PluginContext, type TypeBoxTypeProvider } from '../../../core/api.js'
+import { InvalidInputError, safeNext, Type, type CookieDeclaration, type PluginContext, type TypeBoxTypeProvider } from '../../../core/api.js'
 import type { PrivacyConfig } from '../config.js'
 import { CookieConsent } from '../entities/privacy.entity.js'
 import { acknowledge, currentPolicy, generatedPolicy, pendingVersion, policyBlocks, type LatestVersions } from '../services/policy.js'
@@ -8,9 +8,6 @@ type Ctx = PluginContext<PrivacyConfig>
 const Text = (max: number) => Type.Optional(Type.String({ maxLength: max }))
 const AckBody = Type.Object({ version: Text(12), next: Text(2000), _csrf: Text(200) })
 const NextQuery = Type.Object({ next: Text(2000) })
-
-/** A local path only: never another host (`//evil`), never a scheme. */
-export const safeNext = (next: string | undefined) => (next && /^\/(?!\/|\\)/.test(next) ? next : '/')
 
 /** Where the asking for acknowledgment never applies: the policy itself, signing out, the erasure flow, assets. */
 const EXEMPT = /^\/(privacy|logout|static|me\/delete|healthz|readyz|metrics)(\/|$|\?)/

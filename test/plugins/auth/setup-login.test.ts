@@ -133,6 +133,29 @@ t.test('a sign-in or reset link is never written for a host smuggled into the Ho
   t.match((await app.kaiku.orm.em.fork().find(MailRecord, {}))[0].text, /http:\/\/acme\.localhost\/password\/reset\//)
 })
 
+t.test('after signing in, `next` leads only to a local path a Location header can carry', async (t) => {
+  const app = await buildAuth(t)
+  await setUp(app)
+  for (const [next, location] of [
+    ['/admin/members?page=2', '/admin/members?page=2'],
+    ['/€', '/'],
+    ['/x\u0001', '/'],
+    ['/x\u007f', '/'],
+    ['//evil.example', '/'],
+    ['/\\evil.example', '/'],
+    ['https://evil.example', '/']
+  ]) {
+    const browser = client(app, 'acme.localhost')
+    const signedIn = await browser.submit('/login', { email: owner.email, password: owner.password, next })
+    t.equal(signedIn.statusCode, 303, JSON.stringify(next))
+    t.equal(signedIn.headers.location, location)
+    t.ok(signedIn.cookies.some((c) => c.name === 'kaiku' && c.value), 'and the session cookie was set')
+    const again = await browser.get(`/login?next=${encodeURIComponent(next)}`)
+    t.equal(again.statusCode, 303)
+    t.equal(again.headers.location, location)
+  }
+})
+
 t.test('rate limits: per account on login, with Retry-After', async (t) => {
   const app = await buildAuth(t)
   await setUp(app)

@@ -1,4 +1,5 @@
 import t from 'tap'
+import { PolicyVersion } from '../../../plugins/privacy/entities/privacy.entity.js'
 import { send } from '../feeds/helpers.js'
 import { acmeWithActivity, buildAll } from './helpers.js'
 
@@ -46,4 +47,20 @@ t.test('the policy: generated from declarations, published as versions, acknowle
   const where = await acme.owner.get('/admin/privacy/where')
   t.match(where.body, /SQLite|PostgreSQL/)
   t.match(where.body, 'None. Pages load nothing from other sites')
+})
+
+t.test('a NUL character anywhere in a request is a 400 before any route reads it, and nothing is stored', async (t) => {
+  const app = await buildAll(t)
+  const acme = await acmeWithActivity(app)
+  const versions = () => app.kaiku.orm.em.fork().count(PolicyVersion, {}, { filters: false })
+  t.equal((await send(acme.owner, '/admin/privacy', '/admin/privacy/policy', { body: 'Our policy' })).statusCode, 303)
+  const before = await versions()
+  t.equal(before, 1)
+  const refused = await send(acme.owner, '/admin/privacy', '/admin/privacy/policy', { body: 'Our policy a\u0000b' })
+  t.equal(refused.statusCode, 400)
+  t.match(refused.body, /NUL character/)
+  t.equal(await versions(), before, 'no version was published')
+  t.equal((await send(acme.owner, '/me', '/me/topics', { topics: 'a\u0000b' })).statusCode, 400, 'in a list of ids')
+  t.equal((await send(acme.owner, '/admin/members', '/admin/members/%00/suspend', {})).statusCode, 400, 'in a path id')
+  t.equal((await acme.owner.get('/feed?q=%00')).statusCode, 400, 'in a query')
 })

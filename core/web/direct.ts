@@ -4,6 +4,11 @@ import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest, 
 
 /** What a direct route sees of its request: no session, no tenant, no body. */
 export interface DirectRequest {
+  /**
+   * `HEAD` asks what a `GET` would answer, with no effect: a link checker or an unfurler's probe, not
+   * a visit. A handler records nothing for it (its body is never sent).
+   */
+  readonly method: 'GET' | 'HEAD'
   /** The path after the route's prefix, percent-decoded, without query or trailing slash. */
   readonly rest: string
   readonly headers: IncomingHttpHeaders
@@ -38,10 +43,10 @@ const ONE_CHUNK_BYTES = 16 * 1024
  * sends the header text in one `write`. A small body (a beacon's GIF, a short text) is therefore
  * appended to the header text Node keeps (`_header`, a latin1 string once `writeHead` ran), the
  * body's bytes as latin1: about 4 µs less per beacon (bench/README.md, the dashboard benchmark).
- * Where Node keeps no such string, the body goes the usual way. Direct routes answer GET only, so a
- * body is never sent to a HEAD request.
+ * Where Node keeps no such string, the body goes the usual way, and so it does for a HEAD request,
+ * whose body Node leaves out.
  */
-const sendAnswer = (response: ServerResponse, answer: DirectAnswer, closing: boolean) => {
+const sendAnswer = (response: ServerResponse, answer: DirectAnswer, closing: boolean, head: boolean) => {
   const { body } = answer
   const headers: Record<string, string | number> = { ...answer.headers }
   const length = body === undefined ? 0 : Buffer.byteLength(body)
@@ -49,7 +54,7 @@ const sendAnswer = (response: ServerResponse, answer: DirectAnswer, closing: boo
   if (closing) headers.connection = 'close'
   response.writeHead(answer.status, headers)
   const stored = response as ServerResponse & { _header?: unknown }
-  if (body === undefined || length > ONE_CHUNK_BYTES || typeof stored._header !== 'string') return void response.end(body)
+  if (head || body === undefined || length > ONE_CHUNK_BYTES || typeof stored._header !== 'string') return void response.end(body)
   stored._header += (typeof body === 'string' ? Buffer.from(body, 'utf8') : body).toString('latin1')
   response.end()
 }
@@ -122,24 +127,31 @@ export class DirectRoutes {
   /** Fastify routes for the same handlers: what `app.inject` and every non-listening use reach. */
   register(app: FastifyInstance): void {
     for (const route of this.routes.values()) {
-      const options = { config: { operational: true }, helmet: false, logLevel: 'warn' } as const
-      app.get(`${route.prefix}*`, options, async (request: FastifyRequest, reply: FastifyReply) => {
-        const rest = (request.params as { '*': string })['*'].replace(/\/$/, '')
-        const direct = { rest, headers: request.headers, ip: request.ip, host: hostOf(request.host), log: request.log }
-        let answer: DirectAnswer
-        try {
-          answer = await route.handler(direct)
-        } catch (error) {
-          answer = this.failed(route, direct, error)
+      app.route({
+        method: ['GET', 'HEAD'],
+        url: `${route.prefix}*`,
+        config: { operational: true },
+        helmet: false,
+        logLevel: 'warn',
+        handler: async (request: FastifyRequest, reply: FastifyReply) => {
+          const rest = (request.params as { '*': string })['*'].replace(/\/$/, '')
+          const direct = { method: request.method as 'GET' | 'HEAD', rest, headers: request.headers, ip: request.ip, host: hostOf(request.host), log: request.log }
+          let answer: DirectAnswer
+          try {
+            answer = await route.handler(direct)
+          } catch (error) {
+            answer = this.failed(route, direct, error)
+          }
+          return reply.code(answer.status).headers(answer.headers).send(answer.body ?? '')
         }
-        return reply.code(answer.status).headers(answer.headers).send(answer.body ?? '')
       })
     }
   }
 
-  /** Answers `request` if it is a GET under a direct route's prefix; false leaves it to Fastify. */
+  /** Answers `request` if it is a GET or HEAD under a direct route's prefix; false leaves it to Fastify. */
   private take(request: IncomingMessage, response: ServerResponse): boolean {
-    if (request.method !== 'GET' || this.routes.size === 0) return false
+    const method = request.method
+    if ((method !== 'GET' && method !== 'HEAD') || this.routes.size === 0) return false
     const url = request.url ?? ''
     const slash = url.indexOf('/', 1)
     if (slash < 0) return false
@@ -159,7 +171,7 @@ export class DirectRoutes {
     const viaProxy = trusted !== false && socket.remoteAddress !== undefined && trusted(socket.remoteAddress, 0)
     const ip = viaProxy ? (proxyAddr.all(request, trusted).at(-1) ?? '') : (socket.remoteAddress ?? '')
     const host = hostOf(viaProxy && typeof forwardedHost === 'string' ? lastEntry(forwardedHost) : (request.headers.host ?? ''))
-    const direct = { rest, headers: request.headers, ip, host, log: this.log! }
+    const direct = { method, rest, headers: request.headers, ip, host, log: this.log! } as const
     let answer: DirectAnswer | Promise<DirectAnswer>
     try {
       answer = route.handler(direct)
@@ -178,7 +190,7 @@ export class DirectRoutes {
   }
 
   private finish(response: ServerResponse, route: DirectRoute, started: bigint, answer: DirectAnswer): void {
-    sendAnswer(response, answer, this.closing)
+    sendAnswer(response, answer, this.closing, response.req.method === 'HEAD')
     this.observe(`${route.prefix}*`, answer.status, Number(process.hrtime.bigint() - started) / 1e9)
   }
 

@@ -27,7 +27,8 @@ export const BEACON_BACKLOG = 5000
  */
 export function beaconHandler(tools: { tokens: ReturnType<typeof beaconTokens>; writer: Pick<BatchWriter<BeaconRow>, 'add' | 'write' | 'backlog'> }): DirectHandler {
   return (request) => {
-    if (optedOut(request.headers)) return GIF
+    // A HEAD asks whether the image is there; only a GET is a view.
+    if (request.method === 'HEAD' || optedOut(request.headers)) return GIF
     const path = request.rest
     const claims = path.endsWith('.gif') ? tools.tokens.open(path.slice(0, -4)) : null
     if (!claims) return GIF

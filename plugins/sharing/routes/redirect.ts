@@ -26,8 +26,9 @@ export function redirectHandler(tools: { directory: RedirectDirectory; clicks: C
     return UNAVAILABLE
   }
 
-  /** Stores the click; the redirect once its batch has committed. */
+  /** Stores the click; the redirect once its batch has committed. A HEAD (a link checker) is no click. */
   const follow = (request: DirectRequest, link: CachedLink, salt: string): Promise<DirectAnswer> | DirectAnswer => {
+    if (request.method === 'HEAD') return { status: 302, headers: { ...COMMON, location: link.target } }
     let stored: Promise<void>
     let agent: AgentClass
     try {

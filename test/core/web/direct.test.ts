@@ -50,8 +50,18 @@ t.test('a direct route is answered before the web pipeline on the listening serv
   t.same(injected.json(), { rest: 'hello world', ip: '127.0.0.1', host: 'acme.example.com', agent: 'probe' }, 'app.inject reaches the same handler')
   t.notOk(injected.headers['set-cookie'])
 
+  t.equal(direct.headers['x-method'], 'GET')
+  const head = await send(url('/echo/hello'), { method: 'HEAD', headers: { 'user-agent': 'probe' } })
+  t.equal(head.status, 200, 'a HEAD is a direct route too')
+  t.equal(head.headers['x-method'], 'HEAD', 'and the handler is told, so it can record nothing')
+  t.equal(head.text, '', 'no body is sent')
+  t.equal(head.headers['content-length'], String(JSON.stringify({ rest: 'hello', ip: '127.0.0.1', host: '127.0.0.1', agent: 'probe' }).length), 'the length a GET would have')
+  const injectedHead = await app.inject({ method: 'HEAD', url: '/echo/hello', headers: { 'user-agent': 'probe' } })
+  t.equal(injectedHead.headers['x-method'], 'HEAD', 'through Fastify alike')
+  t.equal(injectedHead.body, '')
+
   const posted = await send(url('/echo/x'), { method: 'POST' })
-  t.ok(posted.status >= 400 && posted.status < 500 && !posted.text.includes('rest'), `only GET is a direct route; a POST is Fastify's (${posted.status})`)
+  t.ok(posted.status >= 400 && posted.status < 500 && !posted.text.includes('rest'), `only GET and HEAD are direct routes; a POST is Fastify's (${posted.status})`)
   const malformed = await fetch(url('/echo/%E0%A4%A'))
   t.equal(malformed.status, 400, 'a path that does not decode is left to Fastify, which refuses it')
 

@@ -30,6 +30,14 @@ t.test('/s/:code: a 302 to the post with UTM parameters, the click stored first,
   await app.inject({ url: `/s/${link.code}`, headers: { host: 'acme.localhost' } })
   const after = await app.kaiku.orm.em.fork().getConnection().execute('select count(*) as n from kaiku_session')
   t.equal(Number(after[0].n), before, 'no session created')
+
+  // A link checker or an unfurler's probe asks with HEAD: where the link leads, but no click.
+  const probe = await app.inject({ method: 'HEAD', url: `/s/${link.code}`, headers: { host: 'acme.localhost', 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Firefox/130' } })
+  t.equal(probe.statusCode, 302)
+  t.equal(probe.headers.location, link.target)
+  t.equal(probe.headers['cache-control'], 'no-store')
+  t.equal((await rows.clicks(app)).length, 2, 'the two GETs only')
+  t.equal((await app.inject({ method: 'HEAD', url: '/s/AAAAAAAAAA', headers: { host: 'acme.localhost' } })).statusCode, 404)
 })
 
 t.test('nothing in the request changes the target; unknown codes are a 404 without Location', async (t) => {

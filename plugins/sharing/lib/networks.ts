@@ -37,11 +37,43 @@ export function composeText(text: string, disclosure: string | null): string {
   return disclosure ? (body ? `${body}\n\n${disclosure}` : disclosure) : body
 }
 
-/** Characters the network counts for text + link (graphemes, as people count them). */
+const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' })
+
+/** Code points X counts once (twitter-text's configuration v3); every other counts twice, CJK among them. */
+const X_SINGLE: readonly (readonly [number, number])[] = [
+  [0, 4351],
+  [8192, 8205],
+  [8208, 8223],
+  [8242, 8247]
+]
+
+/**
+ * How X weighs a text: NFC-normalised, an emoji (with its modifiers and joiners) as 2, any other code
+ * point 1 or 2 by its range. A tweet may weigh 280.
+ */
+function xWeight(text: string): number {
+  let weight = 0
+  for (const { segment } of graphemes.segment(text.normalize('NFC'))) {
+    if (/\p{Extended_Pictographic}/u.test(segment)) weight += 2
+    else for (const char of segment) weight += X_SINGLE.some(([from, to]) => char.codePointAt(0)! >= from && char.codePointAt(0)! <= to) ? 1 : 2
+  }
+  return weight
+}
+
+/** A text's length as the network counts it: X by its weights, the others by graphemes, as people count. */
+export function lengthOf(network: Network, text: string): number {
+  return network === 'x' ? xWeight(text) : [...graphemes.segment(text)].length
+}
+
+/**
+ * What the network counts for the whole message: the text, what joins it to the link (X's share page
+ * puts a space between them; the others get the message as Kaiku writes it, the link after a blank
+ * line) and the link.
+ */
 export function weightOf(network: Network, text: string, url: string): number {
-  const graphemes = (value: string) => [...new Intl.Segmenter(undefined, { granularity: 'grapheme' }).segment(value)].length
-  const link = SPECS[network].linkWeight ?? graphemes(url)
-  return graphemes(text) + (text ? 1 : 0) + link
+  const link = SPECS[network].linkWeight ?? lengthOf(network, url)
+  const joint = text ? (network === 'x' ? 1 : 2) : 0
+  return lengthOf(network, text) + joint + link
 }
 
 /** A Mastodon server's host name as the member typed it (`mastodon.social`, `@me@mastodon.social`, a URL). */

@@ -32,6 +32,7 @@ export default {
   'compose.linkAdded': 'Your tracked link is added after the text.',
   'compose.characters': 'characters',
   'compose.linkWeight': 'the link counts as {weight}',
+  'compose.weighsWide': 'emoji and Chinese, Japanese or Korean characters count as 2',
   'compose.noLimit': 'No length limit.',
   'compose.noText': '{network} takes only the link: paste your text yourself on the next step.',
   'compose.instance': 'Your Mastodon server',

@@ -87,6 +87,7 @@ export function shareRoutes(app: FastifyInstance, ctx: PluginContext, direct: Di
       const instance = values?.instance ?? (network === 'mastodon' ? ((await profileOf(request.em, me.tenantId, me.id)).mastodonInstance ?? offer?.host ?? '') : '')
       // The length the network will count, with a link of the length the member's link will have.
       const sampleUrl = existing ? `${linkOrigin(request, ctx.settings.publicUrl, settings.shortDomain)}/s/${existing.code}` : `${linkOrigin(request, ctx.settings.publicUrl, settings.shortDomain)}/s/0000000000`
+      const used = weightOf(network, composeText(text, post.disclosure), sampleUrl)
       return reply.page(
         'sharing/compose',
         {
@@ -98,9 +99,11 @@ export function shareRoutes(app: FastifyInstance, ctx: PluginContext, direct: Di
           locked: post.textsLocked,
           disclosure: post.disclosure,
           limit: spec.limit,
-          used: weightOf(network, composeText(text, post.disclosure), sampleUrl),
+          used,
+          over: spec.limit !== null && used > spec.limit,
           takesText: spec.takesText,
           linkWeight: spec.linkWeight,
+          weighsWide: network === 'x',
           needsInstance: network === 'mastodon',
           direct: offer,
           at: values?.at ?? '',

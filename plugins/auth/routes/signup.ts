@@ -7,7 +7,7 @@ import { AuthToken, type AuthTokenEntity, type TokenKind } from '../entities/tok
 import { accountMail, pendingSignup } from '../services/account-mail.js'
 import { cleanText, type FieldErrors } from '../services/forms.js'
 import type { MemberService } from '../services/members.js'
-import { hashPassword, passwordProblem } from '../services/passwords.js'
+import { hashPassword, passwordProblem, verifyPassword } from '../services/passwords.js'
 import { signIn } from '../services/sessions.js'
 import { consumeToken, findToken } from '../services/tokens.js'
 
@@ -16,6 +16,7 @@ const SignupBody = Type.Object({ name: Text(2000), email: Text(2000), password: 
 const EmailBody = Type.Object({ email: Text(2000), _csrf: Text(200) })
 const PasswordBody = Type.Object({ password: Text(2000), _csrf: Text(200) })
 const CsrfBody = Type.Object({ _csrf: Text(200) })
+const VerifyBody = Type.Object({ password: Text(1000), _csrf: Text(200) })
 const TokenParams = Type.Object({ token: Type.String({ maxLength: 100 }) })
 
 /** Per address (the route's limit) and per typed email address, whether or not it has an account. */
@@ -127,17 +128,33 @@ export function signupRoutes(app: FastifyInstance, ctx: PluginContext, members: 
     return reply.page('auth/signup-sent', { email }, { title: 'auth.signup.sentTitle' })
   })
 
+  /** The password the account will have once confirmed: the one its confirming sign-up chose. */
+  const passwordOnConfirming = (token: AuthTokenEntity, member: MemberEntity) => pendingSignup(token.data).passwordHash ?? member.passwordHash
+
+  const verifyPage = (reply: FastifyReply, token: string, member: MemberEntity | null, askPassword: boolean, error?: string) =>
+    reply.page('auth/verify', { valid: Boolean(member), token, email: member?.email, askPassword, errors: { password: error } }, { title: 'auth.verify.title', status: !member ? 410 : error ? 400 : 200 })
+
   routes.get('/verify/:token', { schema: { params: TokenParams } }, async (request, reply) => {
     instanceOf(request)
-    const member = await holderOf(request.em, await findToken(request.em, 'verify', request.params.token), 'unverified')
-    return reply.page('auth/verify', { valid: Boolean(member), token: request.params.token, email: member?.email }, { title: 'auth.verify.title', status: member ? 200 : 410 })
+    const token = await findToken(request.em, 'verify', request.params.token)
+    const member = await holderOf(request.em, token, 'unverified')
+    return verifyPage(reply, request.params.token, member, Boolean(token && member && passwordOnConfirming(token, member)))
   })
 
-  routes.post('/verify/:token', { schema: { params: TokenParams, body: CsrfBody }, config: { rateLimit: PER_IP } }, async (request, reply) => {
+  /**
+   * Confirming asks for the password the sign-up chose: whoever follows the link proves they made that
+   * sign-up. Else someone could sign up with a colleague's address and a password of their own, and
+   * the colleague, confirming the mail that came, would open an account its maker can sign in to.
+   */
+  routes.post('/verify/:token', { schema: { params: TokenParams, body: VerifyBody }, config: { rateLimit: PER_IP } }, async (request, reply) => {
     const tenant = instanceOf(request)
+    const found = await findToken(request.em, 'verify', request.params.token)
+    const holder = await holderOf(request.em, found, 'unverified')
+    const expected = found && holder ? passwordOnConfirming(found, holder) : undefined
+    if (found && holder && expected && !(await verifyPassword(request.body.password ?? '', expected))) return verifyPage(reply, request.params.token, holder, true, 'auth.verify.wrongPassword')
     const token = await consumeToken(request.em, 'verify', request.params.token)
     const member = await holderOf(request.em, token, 'unverified')
-    if (!token || !member) return reply.page('auth/verify', { valid: false }, { title: 'auth.verify.title', status: 410 })
+    if (!token || !member) return verifyPage(reply, request.params.token, null, false)
     const pending = pendingSignup(token.data)
     const now = new Date()
     if (pending.name) member.name = pending.name

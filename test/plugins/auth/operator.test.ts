@@ -242,7 +242,8 @@ t.test('troubleshooting: a reason first, recorded before any data is shown; the 
   for (const reason of ['', '   ', 'why', 'x'.repeat(501), 'bad\u0000reason here']) {
     const refused = await ops.submit('/operator/tenants/acme', { reason })
     t.equal(refused.statusCode, 400, `refused: ${JSON.stringify(reason.slice(0, 20))}`)
-    t.match(refused.body, /id="reason-error" role="alert">/)
+    // A NUL is refused before the route, for every route alike; the others next to the field.
+    t.match(refused.body, reason.includes('\u0000') ? /The request holds a NUL character/ : /id="reason-error" role="alert">/)
     t.notMatch(refused.body, /bob@acme\.com|Bob Acmeson|mia@acme\.com/)
   }
   t.equal((await auditEntries(app)).length, 0, 'refused looks are not recorded: there was no look')

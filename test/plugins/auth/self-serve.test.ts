@@ -31,7 +31,8 @@ t.test('when the operator allows it, a new work domain starts its own instance, 
   const link = /http:\/\/globex\.localhost:3000(\/verify\/[A-Za-z0-9_-]{43})/.exec(mail.text)?.[1]
   t.ok(link, 'the link points at the new instance')
   const globex = client(app, 'globex.localhost')
-  t.equal((await globex.submit(link!, {})).statusCode, 303, 'the link verifies')
+  t.equal((await globex.submit(link!, {})).statusCode, 400, 'confirming asks for the password chosen at the start')
+  t.equal((await globex.submit(link!, { password: founder.password })).statusCode, 303, 'the link verifies')
   const verified = (await allMembers(app)).find((m) => m.email === 'gina@globex.com')!
   t.equal(verified.status, 'active')
   const login = await client(app, 'globex.localhost').submit('/login', { email: founder.email, password: founder.password })

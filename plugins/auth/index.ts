@@ -36,12 +36,6 @@ async function tenantFor(app: FastifyInstance, slug: string | undefined) {
   return tenant
 }
 
-const tenantUrl = (ctx: PluginContext, slug: string) => {
-  const url = new URL(ctx.settings.publicUrl)
-  url.hostname = `${slug}.${url.hostname}`
-  return url.origin
-}
-
 /**
  * Identity: members of company instances and platform operators; first-run setup, login (password and
  * magic link), sessions with revocation, roles and guards.
@@ -87,7 +81,7 @@ export default definePlugin({
         const loginLink = async (memberId: string, email: string) => {
           const { raw } = issueToken(em, { tenantId: tenant.id, kind: 'magic', email, memberId })
           await em.flush()
-          return `${tenantUrl(ctx, tenant.slug)}/login/link/${raw}`
+          return `${app.tenancy.origin(tenant.slug)}/login/link/${raw}`
         }
         if (action === 'create') {
           const role = (values.role ?? 'member') as Role

@@ -24,7 +24,7 @@ const config = Type.Object({
 type TenancyConfig = { defaultTenant: string; invitationMessage: string }
 
 const serviceFor = (ctx: PluginContext<TenancyConfig>): TenantService =>
-  createTenantService({ timeZone: ctx.settings.timeZone, locale: ctx.settings.locale, invitationMessage: ctx.config.invitationMessage })
+  createTenantService({ publicUrl: ctx.settings.publicUrl, timeZone: ctx.settings.timeZone, locale: ctx.settings.locale, invitationMessage: ctx.config.invitationMessage })
 
 declare module 'fastify' {
   interface FastifyInstance {

@@ -6,7 +6,7 @@ import { Member, type MemberEntity, type Role } from '../entities/member.entity.
 import { AuthToken } from '../entities/token.entity.js'
 import { cleanText, type FieldErrors } from '../services/forms.js'
 import { requireMember } from '../services/guards.js'
-import { cleanMessage, instanceOrigin, INVITABLE_ROLES, invitationOf, MAX_BATCH, parseAddressList, sendInvitation } from '../services/invitations.js'
+import { cleanMessage, INVITABLE_ROLES, invitationOf, MAX_BATCH, parseAddressList, sendInvitation } from '../services/invitations.js'
 import { FieldError, type MemberService } from '../services/members.js'
 import { passwordProblem } from '../services/passwords.js'
 import { signIn } from '../services/sessions.js'
@@ -108,7 +108,7 @@ export function invitationsRoutes(app: FastifyInstance, ctx: PluginContext, memb
           // Inviting an address again replaces its pending invitation: one live link per address.
           await em.nativeDelete(AuthToken, { kind: 'invite', usedAt: null, email: { $in: allowed } })
           for (const email of allowed) {
-            await sendInvitation(em, ctx, { tenant, email, invitation: { role, message: message.value, invitedBy: actor.name }, createdBy: actor.id, locale: request.locale })
+            await sendInvitation(em, ctx, { tenant, email, invitation: { role, message: message.value, invitedBy: actor.name }, createdBy: actor.id, locale: request.locale, origin: app.tenancy.origin(tenant.slug) })
           }
         })
       }
@@ -147,7 +147,7 @@ export function invitationsRoutes(app: FastifyInstance, ctx: PluginContext, memb
         // Only the newest link works: the one mailed before is deleted with the new one's creation.
         const removed = await em.nativeDelete(AuthToken, { id: old.id, usedAt: null })
         if (removed !== 1) throw new NotFoundError()
-        await sendInvitation(em, ctx, { tenant, email: old.email, invitation, createdBy: actor.id, locale: request.locale })
+        await sendInvitation(em, ctx, { tenant, email: old.email, invitation, createdBy: actor.id, locale: request.locale, origin: app.tenancy.origin(tenant.slug) })
       })
       request.flash('success', ctx.t(request.locale, 'auth.invitations.resent', { email: old.email }))
       return reply.redirect('/admin/invitations', 303)
@@ -233,7 +233,7 @@ function acceptRoutes(app: FastifyInstance, ctx: PluginContext, members: MemberS
           await ctx.mail.send(em, {
             to: created.email,
             template: 'auth/magic-link',
-            data: { name: created.name, link: `${instanceOrigin(ctx.settings.publicUrl, tenant.slug)}/login/link/${magic.raw}`, tenantName: tenant.name },
+            data: { name: created.name, link: `${app.tenancy.origin(tenant.slug)}/login/link/${magic.raw}`, tenantName: tenant.name },
             tenant: tenant.id
           })
         } else {

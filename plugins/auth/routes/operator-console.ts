@@ -40,11 +40,7 @@ function fieldOf(error: unknown): { field: 'slug' | 'name' | 'domains'; key: str
 export function operatorConsoleRoutes(app: FastifyInstance, ctx: PluginContext): void {
   const routes = app.withTypeProvider<TypeBoxTypeProvider>()
 
-  const origin = (slug: string) => {
-    const url = new URL(ctx.settings.publicUrl)
-    url.hostname = `${slug}.${url.hostname}`
-    return url.origin
-  }
+  const origin = (slug: string) => app.tenancy.origin(slug)
 
   /** Members per instance: counts only, each query naming the instance it reads. */
   const memberCount = (em: EntityManager, tenant: TenantContext) => em.count(Member, {}, { filters: { tenant: { tenantId: tenant.id } } })

@@ -62,9 +62,7 @@ export function selfServeRoutes(app: FastifyInstance, ctx: PluginContext<{ selfS
         const tenant = await app.tenancy.create(em, { slug, name: cleanCompany.value, domains: [address!.domain] })
         em.setFilterParams('tenant', { tenantId: tenant.id })
         const owner = await members.create(em, tenant, { email: address!.address, name: cleanName.value, role: 'owner', status: 'unverified' })
-        const url = new URL(ctx.settings.publicUrl)
-        url.hostname = `${tenant.slug}.${url.hostname}`
-        await mail.verification(em, request, tenant, owner, { passwordHash }, url.origin)
+        await mail.verification(em, request, tenant, owner, { passwordHash }, app.tenancy.origin(tenant.slug))
         return tenant
       })
       app.tenancyCache.clear()

@@ -54,13 +54,6 @@ export function invitationOf(token: AuthTokenEntity): InvitationData | null {
   }
 }
 
-/** Where an instance lives: its own subdomain, which keeps serving it when the bare host no longer does. */
-export function instanceOrigin(publicUrl: string, slug: string): string {
-  const url = new URL(publicUrl)
-  url.hostname = `${slug}.${url.hostname}`
-  return url.origin
-}
-
 export interface SendInvitation {
   tenant: TenantContext
   email: string
@@ -68,6 +61,8 @@ export interface SendInvitation {
   /** The member who sends it. */
   createdBy: string
   locale: string
+  /** Where the instance lives (`app.tenancy.origin`): the link goes there. */
+  origin: string
 }
 
 /** Issues an invitation token and queues its mail, both with `em` (the caller's transaction). */
@@ -85,7 +80,7 @@ export async function sendInvitation(em: EntityManager, ctx: PluginContext, inpu
       tenantName: tenant.name,
       role: ctx.t(input.locale, `auth.adminMembers.role.${invitation.role}`),
       message: invitation.message,
-      link: `${instanceOrigin(ctx.settings.publicUrl, tenant.slug)}/invite/${raw}`
+      link: `${input.origin}/invite/${raw}`
     }
   })
   return token

@@ -29,13 +29,7 @@ export interface Notifier {
  * has not switched "count when I open emails" off; the text part never carries one.
  */
 export function notifier(app: FastifyInstance, ctx: PluginContext, tokens: UnsubscribeTokens): Notifier {
-  const publicUrl = new URL(ctx.settings.publicUrl)
-  const originOf = async (em: EntityManager, tenantId: string) => {
-    const tenant = await app.tenancy.byId(em, tenantId)
-    const url = new URL(publicUrl)
-    url.hostname = `${tenant?.slug ?? 'unknown'}.${url.hostname}`
-    return url.origin
-  }
+  const originOf = async (em: EntityManager, tenantId: string) => app.tenancy.origin((await app.tenancy.byId(em, tenantId))?.slug ?? 'unknown')
   return {
     originOf,
     async deliver(em, delivery) {

@@ -18,6 +18,8 @@ export interface TenantInput {
 }
 
 export interface TenantDefaults {
+  /** Kaiku's public URL: an instance lives at its slug's subdomain of it. */
+  publicUrl: string
   timeZone: string
   locale: string
   invitationMessage: string
@@ -115,6 +117,16 @@ export function createTenantService(defaults: TenantDefaults) {
     /** Addresses and domains in the one form they are stored and compared in (see domains.ts). */
     parseEmail,
     normaliseDomain,
+
+    /**
+     * Where an instance lives, for links in mail and jobs (`https://acme.kaiku.example`): its own
+     * subdomain, which keeps serving it when the bare host no longer does.
+     */
+    origin(slug: string): string {
+      const url = new URL(defaults.publicUrl)
+      url.hostname = `${slug}.${url.hostname}`
+      return url.origin
+    },
 
     async count(em: EntityManager): Promise<number> {
       return em.count(Tenant, {})

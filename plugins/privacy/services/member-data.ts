@@ -62,7 +62,10 @@ async function closeExpired(em: EntityManager, memberId: string): Promise<void> 
   await em.nativeUpdate(DataExport, { memberId, status: 'ready', expiresAt: { $lte: new Date() } }, { status: 'expired', openKey: null, archive: null, tokenHash: null })
 }
 
-/** The job: builds the archive in the job's transaction; the link's secret is shown on `/me/export`. */
+/**
+ * The job: builds the archive in the job's transaction and mails the member that it is ready (the
+ * mail leads to `/me/export`, where the download link is made; it carries no link to the archive).
+ */
 export async function prepareExport(app: FastifyInstance, ctx: Ctx, em: EntityManager, payload: { tenantId: string; exportId: string }): Promise<void> {
   em.setFilterParams('tenant', { tenantId: payload.tenantId })
   const row = await em.findOne(DataExport, { id: payload.exportId, tenantId: payload.tenantId })
@@ -83,16 +86,26 @@ export async function prepareExport(app: FastifyInstance, ctx: Ctx, em: EntityMa
   row.readyAt = new Date()
   row.expiresAt = new Date(Date.now() + ctx.config.exportHours * 3_600_000)
   await em.flush()
+  if (!tenant) return
+  await ctx.mail.send(em, {
+    to: card.email,
+    template: 'privacy/export-ready',
+    key: `export-ready:${row.id}`,
+    data: { name: card.name, tenantName: tenant.name, link: `${app.tenancy.origin(tenant.slug)}/me/export`, hours: ctx.config.exportHours },
+    tenant: tenant.id,
+    locale: tenant.locale
+  })
 }
 
 /**
- * The link's secret is made when the member first looks at a ready export (the job has no one to
- * tell it to): only its hash is stored, so it can be shown this once. Returns the raw secret.
+ * The download link's secret, made anew each time the member looks at a ready export: only its hash
+ * is stored, so the newest link is the one that works, and a reload or a lost tab costs nothing. The
+ * secret keeps another site from making the member's browser fetch (and so use up) the archive.
  */
 export async function issueLink(em: EntityManager, row: DataExportEntity): Promise<string | undefined> {
-  if (row.status !== 'ready' || row.tokenHash) return undefined
+  if (row.status !== 'ready') return undefined
   const raw = randomBytes(24).toString('base64url')
-  const claimed = await em.nativeUpdate(DataExport, { id: row.id, tokenHash: null }, { tokenHash: hashToken(raw) })
+  const claimed = await em.nativeUpdate(DataExport, { id: row.id, status: 'ready' }, { tokenHash: hashToken(raw) })
   return claimed ? raw : undefined
 }
 

@@ -3,7 +3,7 @@ import t from 'tap'
 import tar from 'tar-stream'
 import { send } from '../feeds/helpers.js'
 import { globexWithPost } from '../sharing/globex.js'
-import { acmeWithActivity, buildAll, runJobs } from './helpers.js'
+import { acmeWithActivity, buildAll, lastMail, runJobs } from './helpers.js'
 
 async function entries(archive: Buffer): Promise<Map<string, string>> {
   const files = new Map<string, string>()
@@ -25,7 +25,7 @@ async function entries(archive: Buffer): Promise<Map<string, string>> {
   return files
 }
 
-t.test('export: one job per request, exactly the member’s data, a link that works once and for its owner only', async (t) => {
+t.test('export: one job per request, a mail when ready, exactly the member’s data, an archive that goes once and to its owner only', async (t) => {
   const app = await buildAll(t)
   const acme = await acmeWithActivity(app)
   await globexWithPost(app)
@@ -39,10 +39,16 @@ t.test('export: one job per request, exactly the member’s data, a link that wo
   t.match((await acme.member.get('/me/export')).body, 'being prepared')
 
   await runJobs(app)
+  const mail = await lastMail(app, 'mia@acme.com', 'privacy/export-ready')
+  t.match(mail?.subject, 'Your data archive is ready – Acme', 'the member is told by mail')
+  t.match(mail?.text, /http:\/\/acme\.localhost(:\d+)?\/me\/export\n/, 'which leads to the page, not to the archive')
+  t.notMatch(mail?.text, /\/me\/export\/[^\s]+/)
+  const firstLook = /href="(\/me\/export\/[^"]+)"/.exec((await acme.member.get('/me/export')).body)?.[1]
   const ready = await acme.member.get('/me/export')
   const link = /href="(\/me\/export\/[^"]+)"/.exec(ready.body)?.[1]
-  t.ok(link, 'the ready page shows the download link')
-  t.notMatch((await acme.member.get('/me/export')).body, link!, 'shown once only')
+  t.ok(firstLook && link, 'the ready page shows a download link each time it is opened (a reload loses nothing)')
+  t.not(link, firstLook, 'a new one each time')
+  t.equal((await app.inject({ url: firstLook!, headers: { host: 'acme.localhost', cookie: acme.member.cookie, accept: 'text/html' } })).statusCode, 404, 'and only the newest works')
 
   const stranger = await acme.owner.get(link!)
   t.equal(stranger.statusCode, 404, 'another member cannot download it')

@@ -48,6 +48,7 @@ export default {
   'setup.submit': 'Create the instance',
   'setup.emailAtDomain': 'Your email must be at one of the company’s domains.',
   'setup.invalid': 'Please check this value.',
+  'setup.publicMail': 'A public mail service cannot be a company’s domain: anyone with an address there could join.',
   'setup.done': '{company} is ready. Welcome!',
   'start.title': 'Start your company’s Kaiku',
   'start.heading': 'Start your company’s Kaiku',

@@ -33,6 +33,7 @@ export default {
   'operator.console.slugTaken': 'Another instance already has this address.',
   'operator.console.nameInvalid': 'Use 1 to 120 characters without control characters.',
   'operator.console.domainInvalid': 'Enter domains such as acme.com.',
+  'operator.console.domainPublic': 'A public mail service cannot be a company’s domain: anyone with an address there could join.',
   'operator.console.domainTaken': 'This domain already belongs to an instance.',
   'operator.console.tooManyDomains': 'At most 20 domains at once.',
   'operator.console.lastDomain': 'An instance keeps at least one domain. Add another one first.',

@@ -27,7 +27,7 @@ function fieldOf(error: unknown): { field: 'slug' | 'name' | 'domains'; key: str
   const conflict = error instanceof ConflictError
   const field = /^(slug|name|domain)\b/.exec(error.detail ?? '')?.[1]
   if (field === 'slug') return { field, key: conflict ? 'auth.operator.console.slugTaken' : 'auth.operator.console.slugInvalid' }
-  if (field === 'domain') return { field: 'domains', key: conflict ? 'auth.operator.console.domainTaken' : 'auth.operator.console.domainInvalid' }
+  if (field === 'domain') return { field: 'domains', key: conflict ? 'auth.operator.console.domainTaken' : error.detail?.includes('public mail') ? 'auth.operator.console.domainPublic' : 'auth.operator.console.domainInvalid' }
   if (field === 'name') return { field, key: 'auth.operator.console.nameInvalid' }
   return undefined
 }

@@ -8,13 +8,6 @@ import { hashPassword, passwordProblem } from '../services/passwords.js'
 const Text = (max: number) => Type.Optional(Type.String({ maxLength: max }))
 const StartBody = Type.Object({ name: Text(500), email: Text(400), password: Text(1000), company: Text(500), slug: Text(100), _csrf: Text(200) })
 
-/** Addresses anyone can have: they say nothing about a company, so they never found an instance. */
-const PUBLIC_MAIL = new Set([
-  'gmail.com', 'googlemail.com', 'outlook.com', 'hotmail.com', 'live.com', 'msn.com', 'yahoo.com', 'ymail.com', 'icloud.com',
-  'me.com', 'mac.com', 'aol.com', 'gmx.de', 'gmx.net', 'gmx.com', 'web.de', 'mail.com', 'proton.me', 'protonmail.com',
-  'tutanota.com', 'zoho.com', 'yandex.com', 'yandex.ru', 'mail.ru', 'hey.com', 'fastmail.com', 'outlook.fr', 'hotmail.fr', 'orange.fr', 'libero.it'
-])
-
 /**
  * Self-service instances, when the operator allows them (KAIKU_SELF_SERVE_INSTANCES, off by default):
  * on the bare host, someone whose work domain has no instance yet creates one and becomes its owner,
@@ -45,7 +38,7 @@ export function selfServeRoutes(app: FastifyInstance, ctx: PluginContext<{ selfS
     if (cleanCompany.error) errors.company = cleanCompany.error
     const address = app.tenancy.parseEmail(email)
     if (!address) errors.email = 'auth.form.email'
-    else if (PUBLIC_MAIL.has(address.domain)) errors.email = 'auth.start.publicMail'
+    else if (app.tenancy.isPublicMail(address.domain)) errors.email = 'auth.start.publicMail'
     else if (await app.tenancy.byDomain(request.em, address.domain)) errors.email = 'auth.start.domainTaken'
     const problem = passwordProblem(password, address?.address)
     if (problem) errors.password = problem

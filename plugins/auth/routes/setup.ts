@@ -3,7 +3,8 @@ import { ConflictError, InvalidInputError, NotFoundError, Type, type PluginConte
 import { FieldError, type MemberService } from '../services/members.js'
 import { memberJoined } from '../events.js'
 import { signIn } from '../services/sessions.js'
-import type { FieldErrors } from '../services/forms.js'
+import { cleanText, type FieldErrors } from '../services/forms.js'
+import { passwordProblem } from '../services/passwords.js'
 
 const Text = (max: number) => Type.Optional(Type.String({ maxLength: max }))
 const SetupBody = Type.Object({
@@ -37,13 +38,29 @@ export function setupRoutes(app: FastifyInstance, ctx: PluginContext, members: M
     const values = { ...body, password: undefined }
     const fail = (errors: FieldErrors, message?: string) =>
       reply.page('auth/setup', { values, errors, message }, { title: 'auth.setup.title', status: 400 })
+    // Every field is checked before anything is saved, so one round trip shows every mistake.
+    const errors: FieldErrors = {}
     const domains = (body.domains ?? '').split(/[\s,]+/).filter(Boolean)
+    const normalised = domains.map((d) => app.tenancy.normaliseDomain(d))
     const owner = app.tenancy.parseEmail(body.email ?? '')
-    if (!owner) return fail({ email: 'auth.form.email' })
-    if (!domains.map((d) => app.tenancy.normaliseDomain(d)).includes(owner.domain)) return fail({ email: 'auth.setup.emailAtDomain' })
+    const nameProblem = cleanText(body.name, 120).error
+    if (nameProblem) errors.name = nameProblem
+    if (!owner) errors.email = 'auth.form.email'
+    const password = passwordProblem(body.password ?? '', owner?.address)
+    if (password) errors.password = password
+    const company = cleanText(body.company, 120).error
+    if (company) errors.company = company
+    const slug = (body.slug ?? '').trim().toLowerCase()
+    if (!slug) errors.slug = 'core.form.required'
+    else if (!app.tenancy.isSlug(slug)) errors.slug = 'auth.operator.console.slugInvalid'
+    if (domains.length === 0) errors.domains = 'core.form.required'
+    else if (normalised.some((domain) => !domain)) errors.domains = 'auth.operator.console.domainInvalid'
+    else if (normalised.some((domain) => app.tenancy.isPublicMail(domain!))) errors.domains = 'auth.setup.publicMail'
+    else if (owner && !normalised.includes(owner.domain)) errors.email = 'auth.setup.emailAtDomain'
+    if (!owner || Object.keys(errors).length > 0) return fail(errors)
     try {
       const tenant = await request.em.transactional(async (em) => {
-        const tenant = await app.tenancy.create(em, { slug: body.slug ?? '', name: body.company ?? '', domains })
+        const tenant = await app.tenancy.create(em, { slug, name: body.company ?? '', domains })
         await members.createOperator(em, { email: owner.address, name: body.name ?? '', password: body.password ?? '' })
         const member = await members.create(em, tenant, { email: owner.address, name: body.name ?? '', role: 'owner', status: 'active', password: body.password ?? '' })
         member.lastLoginAt = new Date()
@@ -57,9 +74,10 @@ export function setupRoutes(app: FastifyInstance, ctx: PluginContext, members: M
       return reply.redirect('/', 303)
     } catch (error) {
       if (error instanceof FieldError) return fail({ [error.field]: error.messageKey })
+      // What only the database can tell (a slug or domain taken meanwhile), or a check of tenancy's own.
       if (error instanceof ConflictError || error instanceof InvalidInputError) {
         const field = /^(slug|domain|name)/.exec(error.detail ?? '')?.[1]
-        return fail(field ? { [field === 'name' ? 'company' : field === 'domain' ? 'domains' : field]: 'auth.setup.invalid' } : {}, error.detail)
+        return fail(field ? { [field === 'name' ? 'company' : field === 'domain' ? 'domains' : field]: 'auth.setup.invalid' } : {}, field ? undefined : error.detail)
       }
       throw error
     }

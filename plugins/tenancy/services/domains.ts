@@ -37,3 +37,19 @@ export function parseEmail(input: string): { local: string; domain: string; addr
   if (!domain) return undefined
   return { local, domain, address: `${local.toLowerCase()}@${domain}` }
 }
+
+/** Mail services anyone can have an address at: they say nothing about a company. */
+const PUBLIC_MAIL = new Set([
+  'gmail.com', 'googlemail.com', 'outlook.com', 'hotmail.com', 'live.com', 'msn.com', 'yahoo.com', 'ymail.com', 'icloud.com',
+  'me.com', 'mac.com', 'aol.com', 'gmx.de', 'gmx.net', 'gmx.com', 'gmx.at', 'gmx.ch', 'web.de', 'mail.com', 'proton.me',
+  'protonmail.com', 'pm.me', 'tutanota.com', 'tuta.io', 'zoho.com', 'yandex.com', 'yandex.ru', 'mail.ru', 'hey.com',
+  'fastmail.com', 'outlook.fr', 'hotmail.fr', 'hotmail.co.uk', 'yahoo.fr', 'yahoo.de', 'yahoo.co.uk', 'orange.fr', 'free.fr',
+  'laposte.net', 'libero.it', 't-online.de', 'freenet.de', 'seznam.cz', 'wp.pl', 'o2.pl', 'onet.pl', 'interia.pl', 'suomi24.fi',
+  'luukku.com', 'telia.com', 'btinternet.com', 'virginmedia.com'
+])
+
+/**
+ * Whether a (normalised) domain is a public mail service's. An instance never takes one as its own:
+ * anyone with an address there could sign up and read the company's feed.
+ */
+export const isPublicMail = (domain: string): boolean => PUBLIC_MAIL.has(domain)

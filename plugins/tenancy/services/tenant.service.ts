@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { EntityManager } from '@mikro-orm/core'
 import { canonicalTimeZone, ConflictError, InvalidInputError, NotFoundError, type TenantContext } from '../../../core/api.js'
 import { Tenant, TenantDomain, type TenantEntity, type TenantStatus } from '../entities/tenant.entity.js'
-import { normaliseDomain, parseEmail } from './domains.js'
+import { isPublicMail, normaliseDomain, parseEmail } from './domains.js'
 
 /** Host names that may never be a tenant's subdomain. */
 const RESERVED = new Set(['www', 'api', 'admin', 'operator', 'static', 'mail', 'smtp', 'app', 'setup', 'kaiku', 'status', 'go'])
@@ -75,6 +75,14 @@ export function checkSettings(fields: Partial<TenantSettings>): Partial<TenantSe
   return out
 }
 
+/** A domain an instance may take as its own, normalised; refuses what is no domain and public mail services. */
+function ownDomain(input: unknown): string {
+  const domain = normaliseDomain(String(input ?? ''))
+  if (!domain) throw new InvalidInputError(`domain: '${String(input).slice(0, 80)}' is not a valid domain`)
+  if (isPublicMail(domain)) throw new InvalidInputError(`domain: ${domain} is a public mail service: anyone can have an address there`)
+  return domain
+}
+
 export function checkSlug(slug: string): string {
   const value = String(slug ?? '').trim().toLowerCase()
   if (!SLUG.test(value)) throw new InvalidInputError('slug: use 1 to 40 lower-case letters, digits and dashes, starting and ending with a letter or digit')
@@ -117,6 +125,12 @@ export function createTenantService(defaults: TenantDefaults) {
     /** Addresses and domains in the one form they are stored and compared in (see domains.ts). */
     parseEmail,
     normaliseDomain,
+    isPublicMail,
+
+    /** Whether `slug` may be an instance's address (its form, and not a reserved name; taken or not). */
+    isSlug(slug: string): boolean {
+      return SLUG.test(slug) && !RESERVED.has(slug)
+    },
 
     /**
      * Where an instance lives, for links in mail and jobs (`https://acme.kaiku.example`): its own
@@ -136,11 +150,7 @@ export function createTenantService(defaults: TenantDefaults) {
       const slug = checkSlug(input.slug)
       const name = String(input.name ?? '').trim()
       if (!name || name.length > 120 || /[\u0000-\u001f\u007f]/.test(name)) throw new InvalidInputError('name: 1 to 120 characters, no control characters')
-      const domains = [...new Set((input.domains ?? []).map((d) => {
-        const domain = normaliseDomain(d)
-        if (!domain) throw new InvalidInputError(`domain: '${String(d).slice(0, 80)}' is not a valid domain`)
-        return domain
-      }))]
+      const domains = [...new Set((input.domains ?? []).map(ownDomain))]
       if (domains.length === 0) throw new InvalidInputError('domain: at least one email domain is needed')
       if (await em.count(Tenant, { slug })) throw new ConflictError(`slug: '${slug}' is already taken`)
       const taken = await em.find(TenantDomain, { domain: { $in: domains } })
@@ -229,8 +239,7 @@ export function createTenantService(defaults: TenantDefaults) {
 
     async addDomain(em: EntityManager, slug: string, domain: string): Promise<TenantContext> {
       const tenant = await load(em, { slug })
-      const normalised = normaliseDomain(domain)
-      if (!normalised) throw new InvalidInputError(`domain: '${domain.slice(0, 80)}' is not a valid domain`)
+      const normalised = ownDomain(domain)
       if (await em.count(TenantDomain, { domain: normalised })) throw new ConflictError(`domain: ${normalised} already belongs to an instance`)
       em.create(TenantDomain, { domain: normalised, tenantId: tenant.id, createdAt: new Date() })
       await em.flush()

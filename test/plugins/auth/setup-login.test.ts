@@ -25,6 +25,16 @@ t.test('first run: / leads to /setup, which creates operator, instance and owner
   t.notMatch(bad.body, /correct horse/, 'but never the password')
   const weak = await bare.submit('/setup', { ...owner, password: 'password123' })
   t.match(weak.body, /This password is too common/)
+  // Every mistake at once, each next to its field, in words (not the service's own "slug: …").
+  const mistakes = await bare.submit('/setup', { ...owner, name: '', password: 'short', slug: 'Acme Corp', domains: 'acme.com gmail.com' })
+  t.equal(mistakes.statusCode, 400)
+  const errorOf = (field: string) => new RegExp(`id="${field}-error" role="alert">([^<]+)<`).exec(mistakes.body)?.[1]
+  t.equal(errorOf('name'), 'Please fill this in.')
+  t.equal(errorOf('password'), 'Use at least 10 characters.')
+  t.match(errorOf('slug'), /^Use 1 to 40 lower-case letters, digits and dashes/)
+  t.equal(errorOf('domains'), 'A public mail service cannot be a company’s domain: anyone with an address there could join.')
+  t.notMatch(mistakes.body, /slug: use/, 'no message meant for developers')
+  t.equal((await bare.submit('/setup', { ...owner, email: 'olivia@gmail.com', domains: 'gmail.com' })).statusCode, 400, 'a public mail service is no company, even when it is the owner’s own')
   t.equal(await app.tenancy.count(app.kaiku.orm.em.fork()), 0, 'nothing was created by refused forms')
 
   const done = await bare.submit('/setup', owner)

@@ -20,7 +20,10 @@ t.test('instances are created with valid, unique slugs and domains', async (t) =
   await t.rejects(create(app, 'Bad_Slug', ['x.example']), /slug: use 1 to 40/)
   await t.rejects(create(app, 'nodomain', []), /at least one email domain/)
   await t.rejects(create(app, 'baddomain', ['not a domain']), /is not a valid domain/)
+  await t.rejects(create(app, 'webmail', ['webmail.example', 'GMail.com']), /domain: gmail.com is a public mail service/)
+  await t.rejects(app.tenancy.addDomain(app.kaiku.orm.em.fork(), 'acme', 'outlook.com'), /public mail service/, 'nor can an instance add one later')
   t.equal(await app.tenancy.count(app.kaiku.orm.em.fork()), 1, 'nothing half-written by the refusals')
+  t.same((await app.tenancy.bySlug(app.kaiku.orm.em.fork(), 'acme'))!.domains, ['acme.com', 'acme.fi'])
 })
 
 t.test('the Host picks the instance; unknown hosts are 404 and never fall back', async (t) => {

@@ -30,7 +30,7 @@ export const analyticsPersonalData: PersonalDataDeclaration[] = [
   {
     category: 'requests',
     title: 'Request log',
-    purpose: 'To see which pages are used. Anonymised: the address cut to its network, the kind of browser and the referring site only.',
+    purpose: 'To see which pages are used. Each entry is linked to your account (so it is in your export and goes when you are erased), with your address cut to its network and only the kind of browser and the referring site; no page shows it per person, and it is deleted after the days below.',
     fields: ['page path (no query)', 'referring site', 'kind of browser', 'shortened network address'],
     retention: 'KAIKU_ANALYTICS_REQUEST_LOG_DAYS days (30 by default).',
     visibleTo: ['admins']

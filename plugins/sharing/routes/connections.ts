@@ -4,7 +4,7 @@ import { DirectPost, type DirectPostStatus } from '../entities/connections.entit
 import { mastodonHost } from '../lib/networks.js'
 import { ProviderUnreachable } from '../lib/outbound.js'
 import { DIRECT_NETWORKS, isDirectNetwork, ProviderRefused, type DirectNetwork } from '../providers/index.js'
-import { ConnectRefused, LINKEDIN_HOST, type ConnectionService, type Viewer } from '../services/connections.js'
+import { ConnectRefused, LINKEDIN_HOST, ConnectionService, type Viewer } from '../services/connections.js'
 import type { DirectPoster } from '../services/direct-posts.js'
 import { settingsOf } from '../services/settings.js'
 import { profileOf } from '../services/shares.js'
@@ -63,7 +63,7 @@ export function connectionRoutes(app: FastifyInstance, ctx: PluginContext, conne
             id: network,
             label: networkLabel(network),
             connection,
-            needsReconnect: connection?.status === 'needs_reconnect',
+            needsReconnect: Boolean(connection && !ConnectionService.usable(connection)),
             available: await connections.available(request.em, network),
             isMastodon: network === 'mastodon',
             error: failure?.network === network ? failure.error : undefined

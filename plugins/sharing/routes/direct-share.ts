@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto'
 import { UniqueConstraintViolationException } from '@mikro-orm/core'
 import type { FastifyRequest } from 'fastify'
-import { KaikuError, toLocalInput, type PluginContext } from '../../../core/api.js'
+import { formatTime, KaikuError, toLocalInput, type PluginContext } from '../../../core/api.js'
 import { DirectPost, type DirectPostEntity } from '../entities/connections.entity.js'
 import type { LinkEntity } from '../entities/sharing.entity.js'
 import { isDirectNetwork } from '../providers/index.js'
-import type { ConnectionService } from '../services/connections.js'
+import { ConnectionService } from '../services/connections.js'
 import type { DirectPoster } from '../services/direct-posts.js'
 
 /** What the compose page offers for direct posting on a network, or null when it offers nothing. */
@@ -54,15 +54,37 @@ export function directShare(ctx: PluginContext, connections: ConnectionService, 
     return { redirect: '/me/connections#direct-posts' }
   }
 
+  /**
+   * Why Kaiku cannot post to `network` for the member (now, or at `at`), or null when it can: asked
+   * before anything is made for the share (its link included).
+   */
+  const refusal = async (request: FastifyRequest, network: string, at?: Date): Promise<Extract<DirectOutcome, { error: string }> | null> => {
+    const viewer = me(request)
+    const connection = isDirectNetwork(network) ? await connections.of(request.em, viewer.id, network) : null
+    if (!connection) return { error: 'sharing.direct.failure.notConnected', detail: null, status: 409 }
+    if (!ConnectionService.usable(connection)) {
+      // Its token expired: the connection says so from now on, as when the network refuses one.
+      if (connection.status === 'active') await connections.needsReconnect(request.em, connection)
+      return { error: 'sharing.direct.failure.reconnect', detail: null, status: 409 }
+    }
+    if (at && !ConnectionService.usable(connection, at)) {
+      const when = formatTime(connection.tokenExpiresAt!, viewer.timeZone, request.locale)
+      return { error: 'sharing.direct.failure.expiresFirst', detail: ctx.t(request.locale, 'sharing.direct.accessEnds', { when }), status: 409 }
+    }
+    return null
+  }
+
   return {
     async offer(request: FastifyRequest, network: string): Promise<DirectOffer | null> {
       if (!isDirectNetwork(network)) return null
       const viewer = me(request)
       const connection = await connections.of(request.em, viewer.id, network)
-      if (connection?.status === 'active') return { accountName: connection.accountName, host: connection.host, submission: randomUUID(), earliest: toLocalInput(new Date(), viewer.timeZone) }
+      if (connection && ConnectionService.usable(connection)) return { accountName: connection.accountName, host: connection.host, submission: randomUUID(), earliest: toLocalInput(new Date(), viewer.timeZone) }
       if (connection) return { reconnect: true }
       return (await connections.available(request.em, network)) ? { connect: true } : null
     },
+
+    refusal,
 
     async send(request: FastifyRequest, input: DirectShareInput): Promise<DirectOutcome> {
       const viewer = me(request)
@@ -71,9 +93,9 @@ export function directShare(ctx: PluginContext, connections: ConnectionService, 
       const earlier = await em.findOne(DirectPost, { id })
       if (earlier?.memberId === viewer.id) return outcomeOf(earlier)
       if (earlier) id = randomUUID()
-      const connection = isDirectNetwork(input.network) ? await connections.of(em, viewer.id, input.network) : null
-      if (!connection) return { error: 'sharing.direct.failure.notConnected', detail: null, status: 409 }
-      if (connection.status !== 'active') return { error: 'sharing.direct.failure.reconnect', detail: null, status: 409 }
+      const refused = await refusal(request, input.network, input.at)
+      if (refused) return refused
+      const connection = (await connections.of(em, viewer.id, input.network))!
       const row = {
         id,
         tenantId: viewer.tenantId,

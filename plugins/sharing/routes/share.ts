@@ -145,6 +145,9 @@ export function shareRoutes(app: FastifyInstance, ctx: PluginContext, direct: Di
       if (spec.limit !== null && weightOf(network, message, `${origin}/s/0000000000`) > spec.limit) errors.text = 'sharing.compose.tooLong'
       if (Object.keys(errors).length) return composePage(request, reply, post.id, network, values, errors)
 
+      // A post Kaiku cannot make is refused before anything is made for it, the link included.
+      const refused = action === 'share' ? null : await direct.refusal(request, network, at)
+      if (refused) return composePage(request, reply, post.id, network, values, {}, refused)
       const link = await linkFor(request.em, { tenantId: me.tenantId, postId: post.id, memberId: me.id, network, target: trackedTarget(post.url, network, settings.utmCampaign) }, (code) => directory.forgetLinks([code]))
       if (action !== 'share') {
         const outcome = await direct.send(request, { postId: post.id, network, link, message, url: `${origin}/s/${link.code}`, at, submission: request.body.submission })

@@ -46,6 +46,14 @@ export class ConnectionService {
     return em.findOne(Connection, { memberId, network })
   }
 
+  /**
+   * Whether Kaiku can post with the connection (at `at`, now by default): not refused by the network,
+   * and its token not past its expiry. One that cannot asks the member to reconnect.
+   */
+  static usable(connection: Pick<ConnectionEntity, 'status' | 'tokenExpiresAt'>, at = new Date()): boolean {
+    return connection.status === 'active' && !(connection.tokenExpiresAt && connection.tokenExpiresAt <= at)
+  }
+
   /** Whether the instance has what a member needs to connect to `network` (LinkedIn: an admin's app). */
   async available(em: EntityManager, network: DirectNetwork): Promise<boolean> {
     return network === 'mastodon' || Boolean(await em.findOne(ProviderApp, { network, host: LINKEDIN_HOST }))

@@ -1,5 +1,6 @@
 import t from 'tap'
 import { JobRecord } from '../../../core/jobs/job.entity.js'
+import { toLocalInput } from '../../../core/api.js'
 import { Connection, DirectPost } from '../../../plugins/sharing/entities/connections.entity.js'
 import { send, type Browser } from '../feeds/helpers.js'
 import { composeFields, configureLinkedin, connect, directRows, LINKEDIN_CLIENT, linkedinSetup, unescape } from './direct-helpers.js'
@@ -74,7 +75,9 @@ t.test('LinkedIn: a revoked or expired token asks to reconnect; an interrupted p
 
   await connect(member, 'linkedin')
   const { submission } = await composeFields(member, postId, 'linkedin')
-  await send(member, `/posts/${postId}/share/linkedin`, `/posts/${postId}/share/linkedin`, { text: 'Scheduled', action: 'schedule', at: '2099-06-01T09:00', submission: submission! })
+  // LinkedIn's token lives 60 days: a post is scheduled within them (one after them is refused, see below).
+  const tomorrow = toLocalInput(new Date(Date.now() + 86_400_000), 'UTC')
+  await send(member, `/posts/${postId}/share/linkedin`, `/posts/${postId}/share/linkedin`, { text: 'Scheduled', action: 'schedule', at: tomorrow, submission: submission! })
   // Its worker stopped after taking it: LinkedIn has no idempotency key, so it is not posted again blindly.
   await em.nativeUpdate(DirectPost, { id: submission! }, { status: 'posting' }, { filters: false })
   await em.nativeUpdate(JobRecord, { name: 'sharing.post-scheduled' }, { runAt: new Date(Date.now() - 1000) })
@@ -83,4 +86,23 @@ t.test('LinkedIn: a revoked or expired token asks to reconnect; an interrupted p
   t.same([row.status, row.failure], ['failed', 'interrupted'])
   t.equal(linkedin.posts.length, 0)
   t.match((await member.get('/me/connections')).body, /Posting was interrupted/)
+})
+
+t.test('LinkedIn: a post scheduled after the token expires is refused before anything is made; the page says until when', async (t) => {
+  const { app, owner, member, postId } = await linkedinSetup(t)
+  await configureLinkedin(owner)
+  await connect(member, 'linkedin')
+  const [connection] = await directRows.connections(app)
+  const page = await member.get('/me/connections')
+  t.match(page.body, /Kaiku may post for you until/, 'the connection says how long it lasts')
+  const { submission } = await composeFields(member, postId, 'linkedin')
+  const late = toLocalInput(new Date(connection.tokenExpiresAt!.getTime() + 86_400_000), 'UTC')
+  const refused = await send(member, `/posts/${postId}/share/linkedin`, `/posts/${postId}/share/linkedin`, { text: 'Too late', action: 'schedule', at: late, submission: submission! })
+  t.equal(refused.statusCode, 409)
+  t.match(refused.body, /access to your account ends before that time/)
+  t.match(refused.body, /Access ends /)
+  t.match(refused.body, />Too late<\/textarea>/, 'the text typed is kept')
+  t.equal((await directRows.posts(app)).length, 0, 'no post was scheduled')
+  t.equal((await rows.links(app)).length, 0, 'and no link made for it')
+  t.equal((await directRows.connections(app))[0].status, 'active', 'the account still works until then')
 })

@@ -55,4 +55,7 @@ t.test('disconnect forgets the token and keeps the history; sharing without an a
   const direct = await send(member, `/posts/${postId}/share/mastodon`, `/posts/${postId}/share/mastodon`, { text: 'Now', action: 'post' })
   t.equal(direct.statusCode, 409, 'no account, no direct post')
   t.equal(mastodon.statuses.length, 1)
+  const links = (await rows.links(app)).length
+  t.equal((await send(member, `/posts/${postId}/share/linkedin`, `/posts/${postId}/share/linkedin`, { text: 'Now', action: 'post' })).statusCode, 409)
+  t.equal((await rows.links(app)).length, links, 'a refused direct post makes no link')
 })

@@ -3,9 +3,13 @@ import { hash } from 'node:crypto'
 /** The address cut to its network (core's rule, shared with the server's own log lines). */
 export { anonymiseIp } from '../../../core/api.js'
 
-/** Link unfurlers, crawlers and scripts: recorded as bots and left out of unique counts. */
+/**
+ * Link unfurlers, crawlers and scripts: recorded as bots and left out of unique counts. A name ending
+ * in "bot" is one (Googlebot, AhrefsBot, GPTBot), but not the CUBOT and Robot phones; Yandex's
+ * crawlers are, its search app (a person's browser) is not.
+ */
 const BOTS =
-  /bot\b|bot\/|crawler|spider|slurp|facebookexternalhit|facebookcatalog|meta-externalagent|embedly|quora link preview|showyoubot|outbrain|pinterest|vkshare|w3c_validator|whatsapp|telegrambot|skypeuripreview|slackbot|slack-imgproxy|discordbot|linkedinbot|twitterbot|mastodon\/|pleroma|misskey|akkoma|bluesky|cardyb|google-inspectiontool|googlebot|bingbot|bingpreview|applebot|yandex|duckduckbot|baiduspider|petalbot|semrush|ahrefs|mj12bot|headlesschrome|phantomjs|python-requests|python-urllib|aiohttp|go-http-client|curl\/|wget\/|libwww|okhttp|java\/|httpclient|node-fetch|axios|undici|postmanruntime|preview/i
+  /(?<!\bcu|\bro)bot\b|bot\/|iframely|microsoft office|ms-office|onebox|google-read-aloud|google-safety|google-pagerenderer|linkpreview|crawler|spider|slurp|facebookexternalhit|facebookcatalog|meta-externalagent|embedly|quora link preview|showyoubot|outbrain|pinterest|vkshare|w3c_validator|whatsapp|telegrambot|skypeuripreview|slackbot|slack-imgproxy|discordbot|linkedinbot|twitterbot|mastodon\/|pleroma|misskey|akkoma|bluesky|cardyb|google-inspectiontool|googlebot|bingbot|bingpreview|applebot|yandex(?!search)|duckduckbot|baiduspider|petalbot|semrush|ahrefs|mj12bot|headlesschrome|phantomjs|python-requests|python-urllib|aiohttp|go-http-client|curl\/|wget\/|libwww|okhttp|java\/|httpclient|node-fetch|axios|undici|postmanruntime|preview/i
 
 export type AgentClass = 'bot' | 'mobile' | 'tablet' | 'desktop' | 'other'
 

@@ -114,4 +114,4 @@ export function childEnv(env: Record<string, string | undefined> = {}): Record<s
 }
 
 /** Core's migrations, in the order they apply. */
-export const coreMigrations = ['core/20261129000000-init', 'core/20261129010000-jobs-and-mail', 'core/20261129020000-rate-limits', 'core/20261129030000-session-subjects', 'core/20261129112446-mail-attachments', 'core/20261129144550-plugin-switches']
+export const coreMigrations = ['core/20261129000000-init', 'core/20261129010000-jobs-and-mail', 'core/20261129020000-rate-limits', 'core/20261129030000-session-subjects', 'core/20261129112446-mail-attachments', 'core/20261129144550-plugin-switches', 'core/20261202150000-mail-tenant']

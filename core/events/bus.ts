@@ -30,6 +30,12 @@ export interface KaikuFilters {
   'privacy.erase': { value: PrivacyErasePart[]; context: PrivacySubject & { mode: 'erase' | 'anonymise' } }
   /** Cookies plugins set, for the cookie notice; an optional one may be set only after consent. */
   'privacy.cookies': { value: CookieDeclaration[]; context: Record<string, never> }
+  /**
+   * An operator is about to read something an instance owns outside its own pages (a mail sent for
+   * it, in core's mailbox). Handlers record the look in the instance's audit log, committed before
+   * it is shown, and say so (`true`); one that throws stops the read.
+   */
+  'operator.look': { value: boolean; context: { em: EntityManager; tenantId: string; operatorId: string; subject: string } }
 }
 
 /** Whose data a privacy filter handles; `name` and `email` as they were before any change. */
@@ -108,6 +114,7 @@ export const coreEvents: Record<string, Omit<EventDeclaration, 'owner'>> = {
   'privacy.export': { kind: 'filter', description: "A member's rows, per plugin and category, for their data export." },
   'privacy.erase': { kind: 'filter', description: "Erase or anonymise a member's data inside one transaction; each plugin reports what it changed." },
   'privacy.cookies': { kind: 'filter', description: 'The cookies plugins set, for the cookie notice and consent.' },
+  'operator.look': { kind: 'filter', description: "An operator is about to read something of an instance's outside its pages: record it in its audit log." },
   'app.ready': { kind: 'action', description: 'Every plugin is registered; the app is about to serve.' },
   'privacy.erased': { kind: 'action', description: "A member's erasure has committed: clear what background writers and caches still hold of them." }
 }

@@ -21,6 +21,12 @@ export const MailRecord = defineEntity({
     headers: p.text(),
     /** JSON list of small text attachments (`MailAttachment`), or null. */
     attachments: p.text().nullable(),
+    /**
+     * The instance the mail was sent for (null for the server's own), so an operator's look at it is
+     * recorded there. Not `tenantId`: the outbox is the server's, not the instance's, and stays behind
+     * when an instance moves (export-tenant).
+     */
+    sentFor: p.string().length(36).nullable(),
     status: p.string().length(16).$type<MailStatus>(),
     attempts: p.integer(),
     lastError: p.text().nullable(),

@@ -198,6 +198,7 @@ export class Mailer {
         text,
         headers: JSON.stringify(headers),
         attachments,
+        sentFor: message.tenant ?? null,
         status: 'queued',
         attempts: 0,
         lastError: null,

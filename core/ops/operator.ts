@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { Type } from '@sinclair/typebox'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { ForbiddenError, NotFoundError, KaikuError } from '../errors.js'
@@ -70,16 +70,25 @@ export function registerOperatorPages(app: FastifyInstance, queue: JobQueue, mai
       )
     })
 
+    /** A mail sent for an instance is one of its things: the instance's audit log records each read. */
+    const look = async (request: FastifyRequest, mail: { sentFor?: string | null; subject: string; recipient: string }) => {
+      if (!mail.sentFor) return
+      const subject = `${mail.subject} (${mail.recipient})`
+      await request.server.kaiku.bus.filter('operator.look', false, { em: request.em, tenantId: mail.sentFor, operatorId: request.viewer!.id, subject })
+    }
+
     routes.get('/operator/mail/:id', { schema: { params: JobId } }, async (request, reply) => {
       const mail = await request.em.findOne(MailRecord, { id: request.params.id })
       if (!mail) throw new NotFoundError()
+      await look(request, mail)
       return reply.page('core/operator-mail-message', { mail, statusKey: `core.operator.mail.status.${mail.status}` }, { title: 'core.operator.mail.title' })
     })
 
     // The HTML body of a mail is shown as its own document, sandboxed: it can run nothing and load nothing.
     routes.get('/operator/mail/:id/html', { schema: { params: JobId } }, async (request, reply) => {
-      const mail = await request.em.findOne(MailRecord, { id: request.params.id }, { fields: ['html'] })
+      const mail = await request.em.findOne(MailRecord, { id: request.params.id }, { fields: ['html', 'sentFor', 'subject', 'recipient'] })
       if (!mail) throw new NotFoundError()
+      await look(request, mail)
       return reply
         .header('content-security-policy', "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'; frame-ancestors 'self'")
         .type('text/html; charset=utf-8')

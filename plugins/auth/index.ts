@@ -28,6 +28,7 @@ import peopleMessages from './messages/people.en.js'
 import settingsMessages from './messages/settings.en.js'
 import pluginsMessages from './messages/plugins.en.js'
 import signupMessages from './messages/signup.en.js'
+import { recordOperatorLook } from './services/audit.js'
 
 /** The CLI has no request: it finds the instance by slug and says so when there is none. */
 async function tenantFor(app: FastifyInstance, slug: string | undefined) {
@@ -61,7 +62,7 @@ export default definePlugin({
   messages: { en: { ...messages, ...signupMessages, ...invitationsMessages, ...peopleMessages, ...operatorMessages, ...settingsMessages, ...logoMessages, ...pluginsMessages } },
   events: authEvents,
   personalData: authPersonalData,
-  on: { filters: { 'privacy.export': exportAuth, 'privacy.erase': eraseAuth } },
+  on: { filters: { 'privacy.export': exportAuth, 'privacy.erase': eraseAuth, 'operator.look': recordOperatorLook } },
   nav: [{ label: 'nav.login', href: '/login', guest: true, order: 990 }],
   commands: [
     {

@@ -82,6 +82,8 @@ export default {
   'audit.what': 'What',
   'audit.when': 'When',
   'audit.reason': 'Reason',
+  'audit.noReason': 'None asked: opened in the operator’s mailbox',
   'audit.empty': 'No platform operator has looked into this instance’s data.',
-  'audit.action.inspect.members': 'Viewed the members'
+  'audit.action.inspect.members': 'Viewed the members',
+  'audit.action.read.mail': 'Read a mail sent for the instance'
 } satisfies Record<string, string>

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto'
 import type { EntityManager } from '@mikro-orm/core'
 import { AuditEntry, type AuditEntryEntity } from '../entities/token.entity.js'
-import type { OperatorEntity } from '../entities/member.entity.js'
+import { Operator, type OperatorEntity } from '../entities/member.entity.js'
 import { cleanText } from './forms.js'
 
 /** What an operator may look at in an instance; each has a message key `auth.audit.action.<action>`. */
-export const AUDIT_ACTIONS = ['inspect.members'] as const
+export const AUDIT_ACTIONS = ['inspect.members', 'read.mail'] as const
 export type AuditAction = (typeof AUDIT_ACTIONS)[number]
 
 export const REASON_MIN = 5
@@ -48,4 +48,22 @@ export async function recordLook(
 /** The request's instance's audit entries, newest first (the tenant filter keeps other instances' out). */
 export async function auditTrail(em: EntityManager, limit = 500): Promise<AuditEntryEntity[]> {
   return em.find(AuditEntry, {}, { orderBy: { createdAt: 'desc', id: 'asc' }, limit })
+}
+
+/** Reads of one thing by one operator within this time are one look, recorded once (a page and its parts). */
+const SAME_LOOK_MS = 5 * 60_000
+
+/**
+ * Core's `operator.look`: an operator reads something of the instance outside its pages (a mail in
+ * core's mailbox). Recorded like a look into the members, without a reason asked for: the entry says
+ * what was read. Returns whether it is on file.
+ */
+export async function recordOperatorLook(recorded: boolean, look: { em: EntityManager; tenantId: string; operatorId: string; subject: string }): Promise<boolean> {
+  const { em, tenantId, operatorId } = look
+  const operator = await em.findOne(Operator, { id: operatorId })
+  if (!operator) return recorded
+  const subject = look.subject.slice(0, 200)
+  const same = await em.findOne(AuditEntry, { tenantId, operatorId, action: 'read.mail', subject, createdAt: { $gt: new Date(Date.now() - SAME_LOOK_MS) } }, { filters: false })
+  if (!same) await recordLook(em, { tenantId, operator, action: 'read.mail', subject, reason: '' })
+  return true
 }

@@ -375,3 +375,28 @@ t.test('every message key in the operator and audit pages exists', async (t) => 
     t.ok(app.kaiku.catalogue.has(`auth.${key}`), key)
   }
 })
+
+t.test("the operator's mailbox: reading a mail sent for an instance is recorded in that instance's audit log, once per look", async (t) => {
+  const app = await twoInstances(t)
+  const ops = await operator(app)
+  await client(app, 'acme.localhost').submit('/login/link', { email: 'mia@acme.com' })
+  const { MailRecord } = await import('../../../core/mail/mail.entity.js')
+  const [mail] = await app.kaiku.orm.em.fork().find(MailRecord, { recipient: 'mia@acme.com' })
+  const acme = await app.tenancy.bySlug(app.kaiku.orm.em.fork(), 'acme')
+  t.equal(mail.sentFor, acme!.id, 'the mail knows its instance')
+  t.match((await ops.get('/operator/mail')).body, /mia@acme\.com/, 'the list shows who and what, and records nothing')
+  t.equal((await auditEntries(app)).length, 0)
+
+  t.equal((await ops.get(`/operator/mail/${mail.id}`)).statusCode, 200)
+  t.equal((await ops.get(`/operator/mail/${mail.id}/html`)).statusCode, 200)
+  const entries = await auditEntries(app)
+  t.equal(entries.length, 1, 'the page and its HTML part are one look')
+  t.match(entries[0], { tenantId: acme!.id, operatorName: 'Olivia Owner', action: 'read.mail', reason: '' })
+  t.match(entries[0].subject, /Your sign-in link – Acme \(mia@acme\.com\)/)
+
+  const bob = await signIn(app, 'acme.localhost', 'bob@acme.com', 'bobs long passphrase')
+  const log = (await bob.get('/admin/audit')).body
+  t.match(log, /Read a mail sent for the instance[\s\S]*Your sign-in link – Acme \(mia@acme\.com\)[\s\S]*Olivia Owner[\s\S]*None asked: opened in the operator’s mailbox/, 'the admins see who read what')
+  const gina = await signIn(app, 'globex.localhost', 'gina@globex.com', 'ginas long passphrase')
+  t.notMatch((await gina.get('/admin/audit')).body, /mia@acme\.com/, 'and only acme’s admins')
+})

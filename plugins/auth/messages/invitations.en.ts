@@ -19,6 +19,7 @@ export default {
   'invitations.roleNotAllowed': 'Only an owner can invite admins.',
   'invitations.sent': '{count, plural, one {Invitation sent to {addresses}.} other {Invitations sent to {addresses}.}}',
   'invitations.skipped': 'Already members, so not invited: {addresses}.',
+  'invitations.replaced': 'Invited before: {addresses}. The earlier invitation was withdrawn, and only the link in the new one works.',
   'invitations.limited': 'Not sent to {addresses}: you can send {max, plural, one {one invitation} other {# invitations}} an hour. Try again later.',
   'invitations.pending': 'Pending invitations',
   'invitations.pendingEmpty': 'No invitations are waiting for an answer.',

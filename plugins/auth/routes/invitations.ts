@@ -103,9 +103,12 @@ export function invitationsRoutes(app: FastifyInstance, ctx: PluginContext, memb
         allowed.push(email)
       }
       const limited = wanted.slice(allowed.length)
+      let replaced: string[] = []
       if (allowed.length > 0) {
         await request.em.transactional(async (em) => {
           // Inviting an address again replaces its pending invitation: one live link per address.
+          const pending = await em.find(AuthToken, { kind: 'invite', usedAt: null, expiresAt: { $gt: new Date() }, email: { $in: allowed } }, { fields: ['email'] })
+          replaced = [...new Set(pending.map((token) => token.email))]
           await em.nativeDelete(AuthToken, { kind: 'invite', usedAt: null, email: { $in: allowed } })
           for (const email of allowed) {
             await sendInvitation(em, ctx, { tenant, email, invitation: { role, message: message.value, invitedBy: actor.name }, createdBy: actor.id, locale: request.locale, origin: app.tenancy.origin(tenant.slug) })
@@ -114,6 +117,7 @@ export function invitationsRoutes(app: FastifyInstance, ctx: PluginContext, memb
       }
       const t = (key: string, params: Record<string, unknown>) => ctx.t(request.locale, key, params)
       if (allowed.length > 0) request.flash('success', t('auth.invitations.sent', { count: allowed.length, addresses: allowed.join(', ') }))
+      if (replaced.length > 0) request.flash('info', t('auth.invitations.replaced', { addresses: replaced.join(', ') }))
       if (skipped.length > 0) request.flash('info', t('auth.invitations.skipped', { addresses: skipped.join(', ') }))
       if (limited.length > 0) {
         request.flash('error', t('auth.invitations.limited', { addresses: limited.join(', '), max: PER_ADMIN.max }))

@@ -149,6 +149,15 @@ t.test('revoked, replaced, expired, used and other-instance links get 410 and cr
   t.equal((await postWithToken(client(app, 'acme.localhost'), links.b, { name: 'B', password: 'a fine long password', via: 'password' })).statusCode, 410)
   t.equal((await client(app, 'acme.localhost').get(newLink)).statusCode, 200, 'the new one works')
 
+  // Invited again from the form (a typo fixed in the list, say): the admin is told the first link stopped.
+  const again = await olivia.submit('/admin/invitations', { addresses: 'c@x.example f@x.example', role: 'member', message: 'Hi again' })
+  t.equal(again.statusCode, 303)
+  const flashed = (await olivia.get('/admin/invitations')).body
+  t.match(flashed, /Invited before: c@x\.example\. The earlier invitation was withdrawn, and only the link in the new one works\./)
+  t.notMatch(flashed, /Invited before: [^<]*f@x\.example/, 'a first invitation is no replacement')
+  t.equal((await client(app, 'acme.localhost').get(links.c)).statusCode, 410, 'as it says')
+  links.c = await linkTo(app, 'c@x.example')
+
   // Used.
   t.equal((await client(app, 'acme.localhost').submit(links.c, { name: 'C', password: 'a fine long password', via: 'password' })).statusCode, 303)
   t.equal((await postWithToken(client(app, 'acme.localhost'), links.c, { name: 'C again', password: 'a fine long password', via: 'link' })).statusCode, 410)

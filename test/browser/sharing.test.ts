@@ -4,7 +4,8 @@ import { assertClean, assertStyled, fillSetup, launchBrowser, screenshot, startS
 
 /**
  * Sharing as a member does it, with and without script: the share page counts as the network does,
- * and the page with the link offers copy buttons only where they work.
+ * and the page with the link offers copy buttons only where they work; and the review queue, where
+ * suggested links wait, on a phone.
  */
 t.setTimeout(240_000)
 const browser: Browser = await launchBrowser(t)

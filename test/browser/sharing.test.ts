@@ -82,7 +82,7 @@ t.test('the review queue fits a phone, a suggested long link and the decline for
   await page.waitForLoadState()
   await page.goto(`${origin}/review`)
   t.ok(await page.getByRole('button', { name: 'Decline' }).isVisible())
-  const width = await page.evaluate(() => document.documentElement.scrollWidth)
+  const width = (await page.evaluate('document.documentElement.scrollWidth')) as number
   t.ok(width <= viewports.phone.width, `nothing sticks out sideways (${width} px)`)
   await screenshot(page, 'review-phone')
   assertClean(t, watch)

@@ -6,7 +6,7 @@ import { composeText, isNetwork, mastodonHost, SPECS, weightOf, type Network } f
 import { linkFor, trackedTarget } from '../services/links.js'
 import type { RedirectDirectory } from '../services/redirects.js'
 import { networksFor, settingsOf } from '../services/settings.js'
-import { profileOf, recordShare } from '../services/shares.js'
+import { profileOf, recordShare, sameShare } from '../services/shares.js'
 import type { DirectShare } from './direct-share.js'
 
 const MEMBERS = ['owner', 'admin', 'curator', 'member'] as const
@@ -154,7 +154,8 @@ export function shareRoutes(app: FastifyInstance, ctx: PluginContext, direct: Di
         if ('redirect' in outcome) return reply.redirect(outcome.redirect, 303)
         return composePage(request, reply, post.id, network, values, {}, outcome)
       }
-      const share = await recordShare(request.em, ctx, { tenantId: me.tenantId, postId: post.id, memberId: me.id, network, linkId: link.id, text: message })
+      const input = { tenantId: me.tenantId, postId: post.id, memberId: me.id, network, linkId: link.id, text: message }
+      const share = (await sameShare(request.em, input)) ?? (await recordShare(request.em, ctx, input))
       if (instance) {
         const profile = await profileOf(request.em, me.tenantId, me.id)
         profile.mastodonInstance = instance

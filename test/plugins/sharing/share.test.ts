@@ -1,4 +1,5 @@
 import t from 'tap'
+import { Share } from '../../../plugins/sharing/entities/sharing.entity.js'
 import { buildSharing, acmeWithPost, rows, share } from './helpers.js'
 import { send } from '../feeds/helpers.js'
 
@@ -38,7 +39,17 @@ t.test('a member shares a post: suggested text with the disclosure line, a track
   const again = await share(member, postId, 'x', { text: 'Again' })
   t.equal(again.statusCode, 303)
   t.equal((await rows.links(app)).length, 1, 'one link per (post, member, network)')
-  t.equal((await rows.shares(app)).length, 2, 'each share is recorded')
+  // Getting the link again within minutes (a reload, a double click, the text touched up) is the same
+  // share: counted once, with the latest text; one later on is another share.
+  t.equal(again.headers.location, shared.headers.location, 'the same share')
+  const shares = await rows.shares(app)
+  t.equal(shares.length, 1, 'counted once')
+  t.equal(shares[0].text, 'Again\n\n#iworkforacme', 'with the latest text')
+  await app.kaiku.orm.em.fork().nativeUpdate(Share, {}, { createdAt: new Date(Date.now() - 11 * 60_000) }, { filters: false })
+  t.equal((await share(member, postId, 'x', { text: 'Later' })).statusCode, 303)
+  t.equal((await rows.shares(app)).length, 2, 'a share later on is recorded as another')
+  t.equal((await share(member, postId, 'linkedin', { text: 'Elsewhere' })).statusCode, 303)
+  t.equal((await rows.shares(app)).length, 3, 'so is one to another network')
 })
 
 t.test('only allowed networks are offered or accepted; a post narrows them further', async (t) => {

@@ -43,6 +43,14 @@ export async function fillSetup(page: Page): Promise<void> {
   await page.getByLabel('Email domains').fill('acme.com')
 }
 
+/** Installs Kaiku from its setup page as Acme's owner (fillSetup), who is then signed in. */
+export async function setUpAcme(page: Page, origin: string): Promise<void> {
+  await page.goto(`${origin}/setup`)
+  await fillSetup(page)
+  await page.getByRole('button', { name: 'Create the instance' }).click()
+  await page.waitForLoadState()
+}
+
 /** Saves a full-page PNG as artifacts/screenshots/<name>.png (transitions finished) and returns its path. */
 export async function screenshot(page: Page, name: string): Promise<string> {
   mkdirSync(screenshotDir, { recursive: true })

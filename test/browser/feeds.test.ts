@@ -3,7 +3,7 @@ import t, { type Test } from 'tap'
 import type { Browser, Page } from 'playwright-core'
 import { buildApp } from '../../core/app.js'
 import { loadConfig } from '../../core/config/load.js'
-import { assertClean, fillSetup, assertStyled, launchBrowser, screenshot, startServer, viewports, watchPage, type PageWatch } from '../browser-helper.js'
+import { assertClean, setUpAcme, assertStyled, launchBrowser, screenshot, startServer, viewports, watchPage, type PageWatch } from '../browser-helper.js'
 import { addMember } from '../plugins/auth/helpers.js'
 import { localServer, respond } from '../plugins/feeds/fetch-server.js'
 
@@ -105,10 +105,7 @@ t.test('a curator posts a link with its preview; a member finds it in "For you" 
 
   // The owner installs Kaiku and adds the topics members will choose from.
   const { page: owner, watch: ownerWatch } = await newContext(t, origin)
-  await owner.goto(`${origin}/setup`)
-  await fillSetup(owner)
-  await owner.getByRole('button', { name: 'Create the instance' }).click()
-  await owner.waitForLoadState()
+  await setUpAcme(owner, origin)
   for (const [name, description, colour] of [
     ['Sustainability', 'Energy, climate and how we build responsibly', 'Green'],
     ['People', 'Colleagues, apprentices and life at Acme', 'Violet']

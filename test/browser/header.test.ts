@@ -1,6 +1,6 @@
 import t, { type Test } from 'tap'
 import type { Browser, Page } from 'playwright-core'
-import { assertClean, fillSetup, assertStyled, launchBrowser, screenshot, startServer, viewports, watchPage } from '../browser-helper.js'
+import { assertClean, setUpAcme, assertStyled, launchBrowser, screenshot, startServer, viewports, watchPage } from '../browser-helper.js'
 
 /**
  * The header with every built-in plugin, as an owner sees it (the longest navigation there is): on a
@@ -20,10 +20,7 @@ t.test('the navigation: one row on a wide screen, a menu button on a phone, with
   t.teardown(() => context.close())
   const watch = await watchPage(context, origin)
   const page = await context.newPage()
-  await page.goto(`${origin}/setup`)
-  await fillSetup(page)
-  await page.getByRole('button', { name: 'Create the instance' }).click()
-  await page.waitForLoadState()
+  await setUpAcme(page, origin)
   await page.goto(`${origin}/feed`)
 
   // Wide: every entry and the Administration menu in one row under the brand; no menu button.

@@ -1,6 +1,6 @@
 import t from 'tap'
 import type { Browser } from 'playwright-core'
-import { assertClean, assertStyled, fillSetup, launchBrowser, screenshot, startServer, viewports, watchPage } from '../browser-helper.js'
+import { assertClean, setUpAcme, assertStyled, launchBrowser, screenshot, startServer, viewports, watchPage } from '../browser-helper.js'
 
 /**
  * Sharing as a member does it, with and without script: the share page counts as the network does,
@@ -18,10 +18,7 @@ t.test('share a post to LinkedIn without script, then look at the same page with
   t.teardown(() => plain.close())
   const plainWatch = await watchPage(plain, origin)
   const page = await plain.newPage()
-  await page.goto(`${origin}/setup`)
-  await fillSetup(page)
-  await page.getByRole('button', { name: 'Create the instance' }).click()
-  await page.waitForLoadState()
+  await setUpAcme(page, origin)
   await page.goto(`${origin}/posts/new`)
   await page.getByLabel('Link to share').fill('https://blog.acme.example/launch')
   await page.locator('#title').fill('We launched Rocket')
@@ -71,10 +68,7 @@ t.test('the review queue fits a phone, a suggested long link and the decline for
   t.teardown(() => context.close())
   const watch = await watchPage(context, origin)
   const page = await context.newPage()
-  await page.goto(`${origin}/setup`)
-  await fillSetup(page)
-  await page.getByRole('button', { name: 'Create the instance' }).click()
-  await page.waitForLoadState()
+  await setUpAcme(page, origin)
   await page.goto(`${origin}/suggest`)
   await page.locator('#url').fill(`https://blog.acme.example/${'a-very-long-path-segment-'.repeat(4)}launch.html`)
   await page.locator('#comment').fill('Our CEO talk at Slush, worth sharing')

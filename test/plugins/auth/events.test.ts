@@ -27,7 +27,7 @@ t.test('other plugins hear when someone joins (setup, verified sign-up) and when
   t.same((await heard()).length, 1, 'an unverified sign-up has not joined yet')
   const [mail] = await app.kaiku.orm.em.fork().find(MailRecord, { recipient: 'sam@acme.com' })
   const link = /\/verify\/[A-Za-z0-9_-]{43}/.exec(mail.text)![0]
-  await client(app, 'acme.localhost').submit(link, {})
+  await client(app, 'acme.localhost').submit(link, { password: 'a long signing passphrase' })
   const sam = await idOf(app, 'sam@acme.com')
   t.same((await heard())[1], `joined:signup:${sam}`, 'verifying the address is joining')
 

@@ -76,11 +76,23 @@ async function signIn(page: Page, origin: string, email: string, password: strin
   await page.waitForLoadState()
 }
 
+/**
+ * Waits until `expression` is true in the page, asking from here: waitForFunction polls by evaluating
+ * its string inside the page, which Kaiku's CSP forbids (no 'unsafe-eval'), so it failed whenever the
+ * answer was not there at the first look.
+ */
+async function untilTrue(page: Page, expression: string): Promise<void> {
+  for (const end = Date.now() + 15_000; !(await page.evaluate(expression)); ) {
+    if (Date.now() > end) throw new Error(`never true: ${expression}`)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}
+
 /** The image at `selector` is served by Kaiku from /media/… and the browser decoded it. */
 async function assertKaikuImage(t: Test, page: Page, selector: string, origin: string) {
   await page.locator(selector).first().scrollIntoViewIfNeeded()
   const image = `document.querySelector(${JSON.stringify(selector)})`
-  await page.waitForFunction(`${image}.complete`)
+  await untilTrue(page, `${image}.complete`)
   const { src, width } = (await page.evaluate(`({ src: ${image}.src, width: ${image}.naturalWidth })`)) as { src: string; width: number }
   t.match(src, new RegExp(`^${origin.replace(/[.]/g, '\\.')}/media/[0-9a-f-]{36}$`), `${selector}: served from Kaiku's /media`)
   t.ok(width > 0, `${selector}: the image decodes (${width} px wide)`)
@@ -135,7 +147,7 @@ t.test('a curator posts a link with its preview; a member finds it in "For you" 
   await curator.getByLabel('Link to share').fill(`${siteUrl}${STORY.path}`)
   await curator.getByLabel('Link to share').dispatchEvent('paste')
   t.equal((await previewAnswer).status(), 200, 'the preview was fetched')
-  await curator.waitForFunction(`document.querySelector('#title').value === ${JSON.stringify(STORY.title)}`)
+  await untilTrue(curator, `document.querySelector('#title').value === ${JSON.stringify(STORY.title)}`)
   t.equal(await curator.locator('#title').inputValue(), STORY.title, 'the title is filled in from the page')
   t.equal(await curator.locator('#summary').inputValue(), STORY.summary, 'and the summary')
   await curator.locator('.preview-image img').waitFor({ state: 'visible' })

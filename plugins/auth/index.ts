@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import type { FastifyInstance } from 'fastify'
-import { definePlugin, Type, type PluginContext } from '../../core/api.js'
+import { definePlugin, Type } from '../../core/api.js'
 import { Member, Operator, ROLES, type Role } from './entities/member.entity.js'
 import { AuditEntry, AuthToken } from './entities/token.entity.js'
 import { authDoor } from './door.js'

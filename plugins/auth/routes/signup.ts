@@ -15,7 +15,6 @@ const Text = (max: number) => Type.Optional(Type.String({ maxLength: max }))
 const SignupBody = Type.Object({ name: Text(2000), email: Text(2000), password: Text(2000), _csrf: Text(200) })
 const EmailBody = Type.Object({ email: Text(2000), _csrf: Text(200) })
 const PasswordBody = Type.Object({ password: Text(2000), _csrf: Text(200) })
-const CsrfBody = Type.Object({ _csrf: Text(200) })
 const VerifyBody = Type.Object({ password: Text(1000), _csrf: Text(200) })
 const TokenParams = Type.Object({ token: Type.String({ maxLength: 100 }) })
 

@@ -56,13 +56,15 @@ export async function favouritesOf(em: EntityManager, memberId: string): Promise
   return active.map((topic) => topic.id)
 }
 
-/** Replaces the member's favourites with `topicIds` (ids of other instances or unknown ones are ignored). */
+/** Replaces the member's favourites with `topicIds` (ids of other instances or unknown ones are ignored), all or nothing. */
 export async function setFavourites(em: EntityManager, tenantId: string, memberId: string, topicIds: readonly string[]): Promise<void> {
   const wanted = new Set(topicIds)
   const valid = wanted.size ? (await em.find(Topic, { id: { $in: [...wanted] }, archived: false }, { fields: ['id'] })).map((t) => t.id) : []
-  await em.nativeDelete(FavouriteTopic, { memberId })
-  for (const topicId of valid) em.create(FavouriteTopic, { id: randomUUID(), tenantId, memberId, topicId })
-  await em.flush()
+  // One transaction: a failed insert leaves the favourites as they were, not deleted.
+  await em.transactional(async (tx) => {
+    await tx.nativeDelete(FavouriteTopic, { memberId })
+    for (const topicId of valid) tx.create(FavouriteTopic, { id: randomUUID(), tenantId, memberId, topicId })
+  })
 }
 
 /** The member's reading state, created on first use. */

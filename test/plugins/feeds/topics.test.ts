@@ -78,6 +78,32 @@ t.test('after their first sign-in members pick favourite topics (or skip), and c
   t.equal(skipper.statusCode, 303, 'skipping also leads to the feed')
 })
 
+t.test('changing favourites is all or nothing: a failed insert keeps the ones before', async (t) => {
+  const app = await buildFeeds(t)
+  const { owner, member } = await acme(app)
+  await makeTopic(owner, 'Engineering')
+  await makeTopic(owner, 'Careers')
+  const ids = await topicIds(app)
+  await send(member, '/me', '/me/topics', { topics: [ids.Careers] })
+  const favourites = async () => (await app.kaiku.orm.em.fork().find(FavouriteTopic, {}, { filters: false })).map((f) => f.topicId)
+  t.same(await favourites(), [ids.Careers])
+
+  // The database refuses the new rows (a lost connection, a full disk) after the old ones were deleted.
+  let refusing = true
+  app.kaiku.orm.em.getEventManager().registerSubscriber({
+    getSubscribedEntities: () => [FavouriteTopic],
+    beforeCreate: async () => {
+      if (refusing) throw new Error('disk full')
+    }
+  })
+  const failed = await send(member, '/me', '/me/topics', { topics: [ids.Engineering] })
+  t.equal(failed.statusCode, 500)
+  t.same(await favourites(), [ids.Careers], 'the favourites before are still there')
+  refusing = false
+  await send(member, '/me', '/me/topics', { topics: [ids.Engineering] })
+  t.same(await favourites(), [ids.Engineering], 'and change once the database takes them')
+})
+
 async function acmeSkip(app: Awaited<ReturnType<typeof buildFeeds>>) {
   const { addMember, signedIn } = await import('../auth/helpers.js')
   await addMember(app, { email: 'sam@acme.com', name: 'Sam Skip', role: 'member', password: 'skipper password 1' })

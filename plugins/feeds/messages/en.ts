@@ -113,6 +113,7 @@ export default {
   'post.scheduleInPast': 'Choose a time in the future.',
   'post.tooFar': 'Choose a time within a year.',
   'post.expiryBeforePublish': 'The expiry must come after the publication.',
+  'post.expiryTooFar': 'Choose an expiry within five years of the publication, or leave it empty.',
   'post.saved.draft': 'Draft saved.',
   'post.saved.scheduled': 'Post scheduled.',
   'post.saved.published': 'Post published.',

@@ -85,6 +85,8 @@ export function valuesFromPost(post: PostEntity, details: PostDetails, timeZone:
 }
 
 const YEAR = 366 * 24 * 3_600_000
+/** A post's expiry at most this long after it is published: a later one is a typo (year 9999), not a plan. */
+const EXPIRY_AFTER_MAX = 5 * YEAR
 
 /**
  * Checks the form; on success gives the post's input. Times are read in the instance's zone;
@@ -125,6 +127,7 @@ export function readPostForm(values: PostFormValues, timeZone: string, now: Date
     const from = typeof publish === 'object' ? publish.at : now
     if (!at) errors.expiresAt = 'feeds.post.badTime'
     else if (at <= from) errors.expiresAt = 'feeds.post.expiryBeforePublish'
+    else if (at.getTime() - from.getTime() > EXPIRY_AFTER_MAX) errors.expiresAt = 'feeds.post.expiryTooFar'
     else expiresAt = at
   }
   if (Object.keys(errors).length) return { errors }

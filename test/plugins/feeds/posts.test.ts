@@ -46,7 +46,8 @@ t.test('bad input comes back on the form, nothing saved', async (t) => {
     [{ url: 'https://acme.com', title: 'x'.repeat(301) }, /This is too long/],
     [{ url: 'https://acme.com', title: 'x', publish: 'schedule', publishAt: '2001-01-01T10:00' }, /Choose a time in the future/],
     [{ url: 'https://acme.com', title: 'x', publish: 'schedule', publishAt: 'soon' }, /Enter a date and time/],
-    [{ url: 'https://acme.com', title: 'x', expiresAt: '2001-01-01T10:00' }, /The expiry must come after the publication/]
+    [{ url: 'https://acme.com', title: 'x', expiresAt: '2001-01-01T10:00' }, /The expiry must come after the publication/],
+    [{ url: 'https://acme.com', title: 'x', expiresAt: '9999-12-31T23:59' }, /Choose an expiry within five years/]
   ] as const) {
     const response = await send(curator, '/posts/new', '/posts/new', { publish: 'now', ...fields })
     t.equal(response.statusCode, 400, JSON.stringify(fields))

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { UniqueConstraintViolationException } from '@mikro-orm/core'
 import type { FastifyRequest } from 'fastify'
 import { formatTime, KaikuError, toLocalInput, type PluginContext } from '../../../core/api.js'
-import { DirectPost, type DirectPostEntity } from '../entities/connections.entity.js'
+import { DirectPost, type ConnectionEntity, type DirectPostEntity } from '../entities/connections.entity.js'
 import type { LinkEntity } from '../entities/sharing.entity.js'
 import { isDirectNetwork } from '../providers/index.js'
 import { ConnectionService } from '../services/connections.js'
@@ -26,7 +26,12 @@ export interface DirectOffer {
 /** Where to go after a direct post was asked for, or why it could not go out. */
 export type DirectOutcome = { redirect: string } | { error: string; detail: string | null; status: number }
 
+/** A member's connection Kaiku can post with, or why it cannot. */
+export type DirectCheck = { connection: ConnectionEntity; refused?: undefined } | { refused: Extract<DirectOutcome, { error: string }> }
+
 export interface DirectShareInput {
+  /** The member's connection to the network, as `check` found it. */
+  connection: ConnectionEntity
   postId: string
   network: string
   link: LinkEntity
@@ -55,23 +60,23 @@ export function directShare(ctx: PluginContext, connections: ConnectionService, 
   }
 
   /**
-   * Why Kaiku cannot post to `network` for the member (now, or at `at`), or null when it can: asked
-   * before anything is made for the share (its link included).
+   * The member's connection to `network` when Kaiku can post with it (now, or at `at`), or why it
+   * cannot: asked before anything is made for the share (its link included).
    */
-  const refusal = async (request: FastifyRequest, network: string, at?: Date): Promise<Extract<DirectOutcome, { error: string }> | null> => {
+  const check = async (request: FastifyRequest, network: string, at?: Date): Promise<DirectCheck> => {
     const viewer = me(request)
     const connection = isDirectNetwork(network) ? await connections.of(request.em, viewer.id, network) : null
-    if (!connection) return { error: 'sharing.direct.failure.notConnected', detail: null, status: 409 }
+    if (!connection) return { refused: { error: 'sharing.direct.failure.notConnected', detail: null, status: 409 } }
     if (!ConnectionService.usable(connection)) {
       // Its token expired: the connection says so from now on, as when the network refuses one.
       if (connection.status === 'active') await connections.needsReconnect(request.em, connection)
-      return { error: 'sharing.direct.failure.reconnect', detail: null, status: 409 }
+      return { refused: { error: 'sharing.direct.failure.reconnect', detail: null, status: 409 } }
     }
     if (at && !ConnectionService.usable(connection, at)) {
       const when = formatTime(connection.tokenExpiresAt!, viewer.timeZone, request.locale)
-      return { error: 'sharing.direct.failure.expiresFirst', detail: ctx.t(request.locale, 'sharing.direct.accessEnds', { when }), status: 409 }
+      return { refused: { error: 'sharing.direct.failure.expiresFirst', detail: ctx.t(request.locale, 'sharing.direct.accessEnds', { when }), status: 409 } }
     }
-    return null
+    return { connection }
   }
 
   return {
@@ -84,8 +89,9 @@ export function directShare(ctx: PluginContext, connections: ConnectionService, 
       return (await connections.available(request.em, network)) ? { connect: true } : null
     },
 
-    refusal,
+    check,
 
+    /** Posts or schedules with the connection `check` found usable a moment ago. */
     async send(request: FastifyRequest, input: DirectShareInput): Promise<DirectOutcome> {
       const viewer = me(request)
       const em = request.em
@@ -93,9 +99,7 @@ export function directShare(ctx: PluginContext, connections: ConnectionService, 
       const earlier = await em.findOne(DirectPost, { id })
       if (earlier?.memberId === viewer.id) return outcomeOf(earlier)
       if (earlier) id = randomUUID()
-      const refused = await refusal(request, input.network, input.at)
-      if (refused) return refused
-      const connection = (await connections.of(em, viewer.id, input.network))!
+      const { connection } = input
       const row = {
         id,
         tenantId: viewer.tenantId,

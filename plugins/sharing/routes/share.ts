@@ -146,11 +146,11 @@ export function shareRoutes(app: FastifyInstance, ctx: PluginContext, direct: Di
       if (Object.keys(errors).length) return composePage(request, reply, post.id, network, values, errors)
 
       // A post Kaiku cannot make is refused before anything is made for it, the link included.
-      const refused = action === 'share' ? null : await direct.refusal(request, network, at)
-      if (refused) return composePage(request, reply, post.id, network, values, {}, refused)
+      const checked = action === 'share' ? null : await direct.check(request, network, at)
+      if (checked?.refused) return composePage(request, reply, post.id, network, values, {}, checked.refused)
       const link = await linkFor(request.em, { tenantId: me.tenantId, postId: post.id, memberId: me.id, network, target: trackedTarget(post.url, network, settings.utmCampaign) }, (code) => directory.forgetLinks([code]))
-      if (action !== 'share') {
-        const outcome = await direct.send(request, { postId: post.id, network, link, message, url: `${origin}/s/${link.code}`, at, submission: request.body.submission })
+      if (checked) {
+        const outcome = await direct.send(request, { connection: checked.connection, postId: post.id, network, link, message, url: `${origin}/s/${link.code}`, at, submission: request.body.submission })
         if ('redirect' in outcome) return reply.redirect(outcome.redirect, 303)
         return composePage(request, reply, post.id, network, values, {}, outcome)
       }

@@ -8,7 +8,6 @@ import { redirectBench } from './redirect.js'
 import { cleanupOnExit, CONNECTIONS, emptyConfig, finishRun, runSettings, kaikuEnv, measurer, prepare, runRounds, startBaseline, startKaiku, stopServer, type Group } from './harness.js'
 import { freePort, residentMiB, type Server } from './processes.js'
 import { summarise, table, type Comparison } from './report.js'
-import { wrkVersion } from './wrk.js'
 
 /**
  * Kaiku's per-request overhead against bare Fastify: both servers pinned to core 0, wrk pinned to

@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/core'
 import type { FastifyInstance } from 'fastify'
 import { TENANT_FILTER } from '../../core/api.js'
 import { Post, PostTopic } from './entities/post.entity.js'
-import { FavouriteTopic, Topic } from './entities/topic.entity.js'
+import { FavouriteTopic } from './entities/topic.entity.js'
 import { findPost, isLive, shareTextsFor } from './services/posts.js'
 import { favouritesOf, listTopics } from './services/topics.js'
 

@@ -1,4 +1,3 @@
-import type { EntityManager } from '@mikro-orm/core'
 import type { PrivacyErasePart, PrivacyExportPart, PrivacySubject } from '../../../core/api.js'
 import { CookieConsent, DataExport, PolicyAcknowledgment, PolicyVersion } from '../entities/privacy.entity.js'
 

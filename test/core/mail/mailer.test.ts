@@ -6,7 +6,7 @@ import { senderAs } from '../../../core/mail/mailer.js'
 import { runCli } from '../../../core/cli.js'
 import { buildApp } from '../../../core/app.js'
 import { loadConfig } from '../../../core/config/load.js'
-import { build, fixturePlugin, html, testEnv, type TestLike } from '../../helper.js'
+import { build, fixturePlugin, html, testEnv } from '../../helper.js'
 import { freePort, spawnKaiku } from '../../processes.js'
 import { smtpSink } from '../../smtp.js'
 

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { build, fixturePlugin, html } from '../../helper.js'
+import { build, html } from '../../helper.js'
 
 t.test('without a company instance every page leads to the first-run setup page', async (t) => {
   const app = await build(t)

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { MailRecord } from '../../../core/mail/mail.entity.js'
-import { Member, type Role } from '../../../plugins/auth/entities/member.entity.js'
+import { Member } from '../../../plugins/auth/entities/member.entity.js'
 import { AuthToken } from '../../../plugins/auth/entities/token.entity.js'
 import { html } from '../../helper.js'
 import { buildAuth, client, owner, setUp, type App, addMember, signedIn } from './helpers.js'

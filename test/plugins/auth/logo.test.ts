@@ -1,7 +1,6 @@
 import { existsSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
-import { type Role } from '../../../plugins/auth/entities/member.entity.js'
 import { Tenant } from '../../../plugins/tenancy/entities/tenant.entity.js'
 import { html } from '../../helper.js'
 import { buildAuth, client, setUp, type App, addMember, signedIn } from './helpers.js'

@@ -1,6 +1,5 @@
 import t from 'tap'
 import { InvalidInputError } from '../../../core/api.js'
-import { type Role } from '../../../plugins/auth/entities/member.entity.js'
 import { Tenant } from '../../../plugins/tenancy/entities/tenant.entity.js'
 import { build, html, type TestLike } from '../../helper.js'
 import { client, setUp, type App, addMember, signedIn } from './helpers.js'

@@ -3,7 +3,7 @@ import t, { type Test } from 'tap'
 import { MailRecord } from '../../../core/mail/mail.entity.js'
 import { Suggestion } from '../../../plugins/feeds/entities/social.entity.js'
 import { addMember, signedIn, type App } from '../auth/helpers.js'
-import { acme, buildFeeds, makePost, makeTopic, send, topicIds } from './helpers.js'
+import { acme, buildFeeds, makePost, send, topicIds } from './helpers.js'
 
 const SCRIPT = '<script>alert(1)</script>'
 const ATTRIBUTE = '"><img src=x onerror=alert(1)>'

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import t from 'tap'
 import { MailRecord } from '../../../core/mail/mail.entity.js'
 import { Suggestion } from '../../../plugins/feeds/entities/social.entity.js'
-import { acme, buildFeeds, postRow, send, titlesOf } from './helpers.js'
+import { acme, buildFeeds, postRow, send } from './helpers.js'
 
 type App = Awaited<ReturnType<typeof buildFeeds>>
 const suggestions = (app: App) => app.kaiku.orm.em.fork().find(Suggestion, {}, { filters: false, orderBy: { createdAt: 'asc' } })

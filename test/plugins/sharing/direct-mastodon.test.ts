@@ -1,7 +1,7 @@
 import t from 'tap'
 import { send } from '../feeds/helpers.js'
 import { composeFields, connect, directRows, directSetup, unescape } from './direct-helpers.js'
-import { rows, share } from './helpers.js'
+import { rows } from './helpers.js'
 
 t.test('connect Mastodon, post now: the status carries the tracked link, the share is recorded, the ready page links to it', async (t) => {
   const { app, member, postId, mastodon } = await directSetup(t)

@@ -4,7 +4,7 @@
  */
 export { definePlugin, PLUGIN_API_VERSION } from './host/manifest.js'
 export type { PluginManifest, ManifestNavEntry, CliCommand, EventHandlers, PersonalDataDeclaration } from './host/manifest.js'
-export type { PluginContext, SetupProvider, LoadedPluginInfo } from './host/context.js'
+export type { PluginContext, CoreSettings, SetupProvider, LoadedPluginInfo } from './host/context.js'
 export type { PluginCounter } from './ops/metrics.js'
 export type { KaikuFilters, KaikuActions, NavItem, PrivacySubject, PrivacyExportPart, PrivacyErasePart, CookieDeclaration } from './events/bus.js'
 export type { FlashMessage, PageOptions } from './web/views.js'

@@ -21,7 +21,7 @@ import { EventBus } from './events/bus.js'
 import coreMessages from './messages/en.js'
 import { createContext, type PluginContext, type SetupProvider } from './host/context.js'
 import { discoverPlugins, PluginError } from './host/discover.js'
-import { preparePlugins, wireEvents, type LoadedPlugin } from './host/prepare.js'
+import { personalDataOf, preparePlugins, wireEvents, type LoadedPlugin } from './host/prepare.js'
 import type { CliCommand, ManifestNavEntry } from './host/manifest.js'
 import { guardNav, registerPlugins } from './host/register.js'
 import { createPluginSwitches, guardJobs, guardMail, type PluginSwitches } from './host/switches.js'
@@ -120,6 +120,11 @@ export async function buildApp(loaded: LoadedConfig, options: BuildOptions = {})
   const switches = createPluginSwitches(prepared)
   // Jobs of an optional plugin skip the instances that switched it off.
   const plugins = guardJobs(prepared, switches)
+  const coreSettings = Object.freeze({ publicUrl: config.publicUrl, locale: config.locale, timeZone: config.timeZone, dataDir: config.dataDir, dialect, sessionMaxDays: config.sessionMaxDays,
+    // The SMTP server's host only (the URL may hold credentials): the privacy policy names it.
+    mailHost: config.smtpUrl ? new URL(config.smtpUrl).hostname : null })
+  // Made once, before any connection is open: a declaration that fails stops the boot here.
+  const pluginInfo = plugins.map((p) => Object.freeze({ name: p.manifest.name, description: p.manifest.description, personalData: personalDataOf(p, coreSettings) }))
   // Messages first: a malformed one stops the boot before any connection is open.
   const catalogue = new MessageCatalogue('en')
   catalogue.add('en', coreMessages)
@@ -214,9 +219,7 @@ export async function buildApp(loaded: LoadedConfig, options: BuildOptions = {})
     contexts.set(
       manifest.name,
       createContext(manifest.name, pluginConfig, {
-        settings: Object.freeze({ publicUrl: config.publicUrl, locale: config.locale, timeZone: config.timeZone, dataDir: config.dataDir, dialect, sessionMaxDays: config.sessionMaxDays,
-          // The SMTP server's host only (the URL may hold credentials): the privacy policy names it.
-          mailHost: config.smtpUrl ? new URL(config.smtpUrl).hostname : null }),
+        settings: coreSettings,
         log: app.log,
         orm,
         longReads: reads,
@@ -227,7 +230,7 @@ export async function buildApp(loaded: LoadedConfig, options: BuildOptions = {})
           setupProvider = provider
         },
         t: (locale, key, params) => catalogue.t(locale, key, params),
-        plugins: () => plugins.map((p) => Object.freeze({ name: p.manifest.name, description: p.manifest.description, personalData: Object.freeze([...(p.manifest.personalData ?? [])]) })),
+        plugins: () => [...pluginInfo],
         jobs: { enqueue: (em, name, payload, opts) => jobs.queue.enqueue(em, name, payload, opts), provideScopes: (provider) => jobs.scheduler.setScopes(provider) },
         mail: { send: guardMail(manifest.name, switches, sendMail), progress: (prefix) => mailer.progress(orm.em.fork(), prefix) },
         switches,

@@ -28,6 +28,9 @@ export interface LoadedPluginInfo {
   personalData: readonly PersonalDataDeclaration[]
 }
 
+/** Core settings a plugin may read (`ctx.settings`); secrets are not among them. */
+export type CoreSettings = Readonly<{ publicUrl: string; locale: string; timeZone: string; dataDir: string; dialect: Dialect; sessionMaxDays: number; mailHost: string | null }>
+
 /**
  * The versioned facade a plugin gets. It is all a plugin may use of core: plugins never import
  * core internals or each other's files. Version 1.0.0 of the plugin API.
@@ -39,7 +42,7 @@ export interface PluginContext<C = Record<string, unknown>> {
   /** The plugin's validated settings. */
   readonly config: Readonly<C>
   /** Core settings a plugin may read; secrets are not among them. */
-  readonly settings: Readonly<{ publicUrl: string; locale: string; timeZone: string; dataDir: string; dialect: Dialect; sessionMaxDays: number; mailHost: string | null }>
+  readonly settings: CoreSettings
   readonly log: FastifyBaseLogger
   /** The ORM; inside a request use `request.em`, elsewhere `orm.em.fork()`. */
   readonly orm: MikroORM

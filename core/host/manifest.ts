@@ -2,11 +2,11 @@ import { Type, type Static, type TObject } from '@sinclair/typebox'
 import type { EntitySchema } from '@mikro-orm/core'
 import type { FastifyInstance } from 'fastify'
 import type { ActionName, FilterName, KaikuActions, KaikuFilters } from '../events/bus.js'
-import type { PluginContext } from './context.js'
+import type { CoreSettings, PluginContext } from './context.js'
 import type { JobDefinition, ScheduleDefinition } from '../jobs/queue.js'
 
 /** The version of the plugin API that this core provides; manifests name a semver range of it. */
-export const PLUGIN_API_VERSION = '1.9.0'
+export const PLUGIN_API_VERSION = '1.10.0'
 
 export interface ManifestNavEntry {
   /** Message key of the label, in the plugin's catalogue (`<plugin>.<key>`) or core's. */
@@ -103,8 +103,12 @@ export interface PluginManifest<C extends TObject = TObject> {
   schedules?: ScheduleDefinition[]
   /** Folder of mail templates: `<name>.subject.hbs`, `<name>.html.hbs`, `<name>.text.hbs`, used as `<plugin>/<name>`. */
   mail?: string
-  /** The personal data this plugin stores: what the privacy pages, export and erasure are built from. */
-  personalData?: PersonalDataDeclaration[]
+  /**
+   * The personal data this plugin stores: what the privacy pages, export and erasure are built from.
+   * A function (since 1.10.0) is called once at boot with the plugin's validated settings and core's,
+   * so a retention a setting decides reads as the number in effect ("30 days"), never a setting's name.
+   */
+  personalData?: PersonalDataDeclaration[] | ((config: Readonly<Static<C>>, settings: CoreSettings) => PersonalDataDeclaration[])
   register?(app: FastifyInstance, ctx: PluginContext<Static<C>>): Promise<void> | void
 }
 
@@ -161,16 +165,18 @@ export const manifestShape = Type.Object({
     )
   ),
   mail: Type.Optional(Type.String()),
-  personalData: Type.Optional(
-    Type.Array(
-      Type.Object({
-        category: Type.String({ pattern: '^[a-z][a-z0-9-]*$' }),
-        title: Type.String({ minLength: 1 }),
-        purpose: Type.String({ minLength: 1 }),
-        fields: Type.Array(Type.String()),
-        retention: Type.String({ minLength: 1 }),
-        visibleTo: Type.Array(Type.String())
-      })
-    )
-  )
+  // A list is checked here with the rest; a function's list once it has been called (personalDataShape).
+  personalData: Type.Optional(Type.Unknown())
 })
+
+/** What a plugin's personal-data declarations must look like, whether listed or returned by its function. */
+export const personalDataShape = Type.Array(
+  Type.Object({
+    category: Type.String({ pattern: '^[a-z][a-z0-9-]*$' }),
+    title: Type.String({ minLength: 1 }),
+    purpose: Type.String({ minLength: 1 }),
+    fields: Type.Array(Type.String()),
+    retention: Type.String({ minLength: 1 }),
+    visibleTo: Type.Array(Type.String())
+  })
+)

@@ -6,7 +6,8 @@ import type { EventBus } from '../events/bus.js'
 import type { PluginSwitches } from './switches.js'
 import { checkEntities } from './checks.js'
 import { PluginError, type DiscoveredPlugin } from './discover.js'
-import { manifestShape, PLUGIN_API_VERSION, type PluginManifest } from './manifest.js'
+import type { CoreSettings } from './context.js'
+import { manifestShape, personalDataShape, PLUGIN_API_VERSION, type PersonalDataDeclaration, type PluginManifest } from './manifest.js'
 
 export interface LoadedPlugin {
   manifest: PluginManifest
@@ -26,12 +27,36 @@ function checkShape({ spec, manifest }: DiscoveredPlugin): void {
       `targets plugin API ${manifest.api}, but this Kaiku provides ${PLUGIN_API_VERSION}; use a version of the plugin made for it`
     )
   }
+  if (typeof manifest.personalData !== 'function') checkPersonalData(name, manifest.personalData ?? [], (path) => `invalid manifest at /personalData${path}`)
   if (manifest.register !== undefined && typeof manifest.register !== 'function') {
     throw new PluginError(name, 'register must be a function')
   }
   for (const command of manifest.commands ?? []) {
     if (typeof command.run !== 'function') throw new PluginError(name, `command ${command.name} has no run function`)
   }
+}
+
+function checkPersonalData(name: string, declarations: unknown, where: (path: string) => string): asserts declarations is PersonalDataDeclaration[] {
+  const first = [...Value.Errors(personalDataShape, declarations)][0]
+  if (first) throw new PluginError(name, `${where(first.path)}: ${first.message}`)
+}
+
+/**
+ * A plugin's personal-data declarations as the privacy pages show them: the manifest's list, or what
+ * its function makes of the plugin's settings and core's (so a retention reads "45 days", whatever
+ * the operator set), checked like a list.
+ */
+export function personalDataOf({ manifest, config }: LoadedPlugin, settings: CoreSettings): readonly PersonalDataDeclaration[] {
+  const declared = manifest.personalData
+  if (typeof declared !== 'function') return Object.freeze([...(declared ?? [])])
+  let declarations: unknown
+  try {
+    declarations = declared(config, settings)
+  } catch (error) {
+    throw new PluginError(manifest.name, `personalData failed: ${(error as Error).message}`)
+  }
+  checkPersonalData(manifest.name, declarations, (path) => `personalData returned an invalid list at ${path || '/'}`)
+  return Object.freeze([...declarations])
 }
 
 /** Orders plugins so that each comes after what it requires; refuses missing and cyclic requirements. */

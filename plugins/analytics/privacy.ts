@@ -9,14 +9,19 @@ import { addDays } from './lib/days.js'
 import { markForgotten, type Dialect } from './services/rollup.js'
 import { withSummaries } from './services/summaries.js'
 
-/** What analytics keeps about a member, for the privacy policy and `/me/data`. */
-export const analyticsPersonalData: PersonalDataDeclaration[] = [
+const days = (count: number) => (count === 1 ? 'one day' : `${count} days`)
+
+/**
+ * What analytics keeps about a member, for the privacy policy and `/me/data`: the retention is the
+ * number of days this server keeps, as its settings say.
+ */
+export const analyticsPersonalData = ({ eventDays, requestLogDays, clickDays }: { eventDays: number; requestLogDays: number; clickDays: number }): PersonalDataDeclaration[] => [
   {
     category: 'activity',
     title: 'Your activity counts and points',
     purpose: 'To show you and your admins the reach your shares bring, and to award points for the leaderboard.',
     fields: ['daily counts (and their monthly and all-time sums) of your shares, the clicks they brought, approved suggestions and other activities', 'when you joined and first shared'],
-    retention: 'Raw events as many days as the setting KAIKU_ANALYTICS_EVENT_DAYS says (730 by default); the daily counts and their sums as long as you are a member, and without your name after erasure or anonymisation.',
+    retention: `Raw events for ${days(eventDays)}, and the raw clicks on your links for ${days(clickDays)}; the daily counts and their sums as long as you are a member, and without your name after erasure or anonymisation.`,
     visibleTo: ['member', 'admins']
   },
   {
@@ -24,7 +29,7 @@ export const analyticsPersonalData: PersonalDataDeclaration[] = [
     title: 'Email opens and post views',
     purpose: 'To count how many people read what the company sends and publishes (web beacons). Not recorded when your browser sends Do Not Track or Global Privacy Control, or when your admins switch beacons off.',
     fields: ['time', 'which mail or post'],
-    retention: 'As raw events for KAIKU_ANALYTICS_EVENT_DAYS days (730 by default), then only as daily counts.',
+    retention: `As raw events for ${days(eventDays)}, then only as daily counts.`,
     visibleTo: ['member', 'admins']
   },
   {
@@ -32,7 +37,7 @@ export const analyticsPersonalData: PersonalDataDeclaration[] = [
     title: 'Request log',
     purpose: 'To see which pages are used. Each entry is linked to your account (so it is in your export and goes when you are erased), with your address cut to its network and only the kind of browser and the referring site; no page shows it per person, and it is deleted after the days below.',
     fields: ['page path (no query)', 'referring site', 'kind of browser', 'shortened network address'],
-    retention: 'KAIKU_ANALYTICS_REQUEST_LOG_DAYS days (30 by default).',
+    retention: `Deleted after ${days(requestLogDays)}.`,
     visibleTo: ['admins']
   },
   {

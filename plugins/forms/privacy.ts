@@ -1,14 +1,19 @@
 import type { KaikuFilters, PersonalDataDeclaration, PrivacyErasePart } from '../../core/api.js'
 import { FormLead } from './entities/lead.entity.js'
 
-/** What the public forms keep, for the privacy policy (leads are visitors', not members' data). */
-export const formsPersonalData: PersonalDataDeclaration[] = [
+const days = (count: number) => (count === 1 ? 'one day' : `${count} days`)
+
+/**
+ * What the public forms keep, for the privacy policy (leads are visitors', not members' data). The
+ * retention is the server's default in effect; an instance may choose its own at /admin/leads/settings.
+ */
+export const formsPersonalData = ({ retentionDays }: { retentionDays: number }): PersonalDataDeclaration[] => [
   {
     category: 'leads',
     title: 'Contact and demo requests',
     purpose: 'To answer people who wrote to us through the public contact and demo forms.',
     fields: ['what the visitor typed: email address, name, company, role, message, preferred time', 'the address shortened to its network'],
-    retention: 'Deleted after the number of days the instance chose (KAIKU_FORMS_RETENTION_DAYS by default).',
+    retention: `Deleted after ${days(retentionDays)}, unless the admins of this instance chose another number of days for its forms.`,
     visibleTo: ['admins']
   }
 ]

@@ -19,7 +19,7 @@ export const sharingPersonalData: PersonalDataDeclaration[] = [
     title: 'Clicks on your links',
     purpose: 'To count how many people your shares reached. Who clicked is not stored: only a shortened address, the kind of browser and the referring site.',
     fields: ['time', 'network', 'referring site', 'kind of browser', 'a visitor key that changes daily'],
-    retention: 'Raw clicks until analytics has counted them into daily totals; the totals stay.',
+    retention: 'Raw clicks for as many days as analytics keeps them (see "Your activity counts and points"), then only as daily totals, which stay.',
     visibleTo: ['member', 'admins']
   },
   {

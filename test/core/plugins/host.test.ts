@@ -3,8 +3,8 @@ import { join } from 'node:path'
 import t from 'tap'
 import { Type } from '@sinclair/typebox'
 import { builtInPlugins, discoverPlugins, PluginError } from '../../../core/host/discover.js'
-import { orderPlugins, preparePlugins } from '../../../core/host/prepare.js'
-import { PLUGIN_API_VERSION, type PluginManifest } from '../../../core/host/manifest.js'
+import { orderPlugins, personalDataOf, preparePlugins } from '../../../core/host/prepare.js'
+import { definePlugin, PLUGIN_API_VERSION, type PersonalDataDeclaration, type PluginManifest } from '../../../core/host/manifest.js'
 import { childEnv, fixturePlugin, repoRoot, tempDir, tsxLoader } from '../../helper.js'
 
 const plugin = (name: string, extra: Partial<PluginManifest> = {}): PluginManifest => ({ name, version: '1.0.0', api: '^1.0.0', ...extra })
@@ -59,6 +59,37 @@ t.test('the host refuses to boot, naming the plugin, for each broken manifest', 
   )
   t.equal(refusal(() => preparePlugins(discovered(configured), { other: {} }, {})), 'plugin other: has settings in the config file but is not loaded')
   t.same(preparePlugins(discovered(configured), { polls: { max: 5 } }, {})[0].config, { max: 5 })
+})
+
+t.test('personal data declared as a function of the settings reads the values in effect, checked like a list', async (t) => {
+  const settings = Object.freeze({ publicUrl: 'http://localhost:3000', locale: 'en', timeZone: 'UTC', dataDir: './data', dialect: 'sqlite' as const, sessionMaxDays: 14, mailHost: null })
+  const answers = (retention: string): PersonalDataDeclaration => ({ category: 'answers', title: 'Your answers', purpose: 'To count them.', fields: ['answers'], retention, visibleTo: ['member'] })
+  const keeping = definePlugin({
+    name: 'polls',
+    version: '1.0.0',
+    api: '^1.10.0',
+    config: Type.Object({ keepDays: Type.Integer({ minimum: 1, maximum: 3650, default: 90 }) }),
+    personalData: (config, core) => [answers(`${config.keepDays} days; sessions ${core.sessionMaxDays} days.`)]
+  }) as unknown as PluginManifest
+  const [loaded] = preparePlugins(discovered(keeping), {}, { KAIKU_POLLS_KEEP_DAYS: '45' })
+  t.same(personalDataOf(loaded, settings).map((d) => d.retention), ['45 days; sessions 14 days.'], 'the operator’s value, not the default or a name')
+  const [defaults] = preparePlugins(discovered(keeping), {}, {})
+  t.same(personalDataOf(defaults, settings).map((d) => d.retention), ['90 days; sessions 14 days.'])
+  const [listed] = preparePlugins(discovered(plugin('survey', { personalData: [answers('As long as the survey exists.')] })), {}, {})
+  t.same(personalDataOf(listed, settings).map((d) => d.retention), ['As long as the survey exists.'], 'a list is taken as it is')
+
+  const broken = (personalData: unknown) => ({ manifest: plugin('polls', { personalData } as Partial<PluginManifest>), config: {} })
+  t.equal(refusal(() => personalDataOf(broken(() => [{ ...answers('x'), retention: 7 }]), settings)), 'plugin polls: personalData returned an invalid list at /0/retention: Expected string')
+  t.equal(refusal(() => personalDataOf(broken(() => 'forever'), settings)), 'plugin polls: personalData returned an invalid list at /: Expected array')
+  t.equal(
+    refusal(() => personalDataOf(broken(() => { throw new Error('no days') }), settings)),
+    'plugin polls: personalData failed: no days'
+  )
+  t.equal(
+    refusal(() => preparePlugins(discovered(plugin('survey', { personalData: [{ ...answers(''), category: 'answers' }] })), {}, {})),
+    'plugin survey: invalid manifest at /personalData/0/retention: Expected string length greater or equal to 1',
+    'a list is still checked with the manifest, before any plugin code runs'
+  )
 })
 
 t.test('KAIKU_PLUGINS takes built-in names, paths and packages; empty means every built-in plugin', async (t) => {

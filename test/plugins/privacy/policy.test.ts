@@ -1,6 +1,7 @@
 import t from 'tap'
 import { PolicyVersion } from '../../../plugins/privacy/entities/privacy.entity.js'
 import { send } from '../feeds/helpers.js'
+import { addMember, setUp, signedIn } from '../auth/helpers.js'
 import { acmeWithActivity, buildAll } from './helpers.js'
 
 t.test('the policy: generated from declarations, published as versions, acknowledged at the next visit', async (t) => {
@@ -63,4 +64,33 @@ t.test('a NUL character anywhere in a request is a 400 before any route reads it
   t.equal((await send(acme.owner, '/me', '/me/topics', { topics: 'a\u0000b' })).statusCode, 400, 'in a list of ids')
   t.equal((await send(acme.owner, '/admin/members', '/admin/members/%00/suspend', {})).statusCode, 400, 'in a path id')
   t.equal((await acme.owner.get('/feed?q=%00')).statusCode, 400, 'in a query')
+})
+
+t.test('retention texts name the days this server keeps, as its settings say, never a setting', async (t) => {
+  const app = await buildAll(t, {
+    env: { KAIKU_ANALYTICS_EVENT_DAYS: '45', KAIKU_ANALYTICS_REQUEST_LOG_DAYS: '1', KAIKU_ANALYTICS_CLICK_DAYS: '90', KAIKU_FORMS_RETENTION_DAYS: '60', KAIKU_PRIVACY_MAIL_LOG_DAYS: '21' }
+  })
+  await setUp(app)
+  await addMember(app, { email: 'mia@acme.com', name: 'Mia Member', role: 'member', password: 'correct horse battery' })
+  const mia = await signedIn(app, 'mia@acme.com', 'correct horse battery')
+  for (const url of ['/me/data', '/privacy']) {
+    const page = await mia.get(url)
+    t.equal(page.statusCode, 200, url)
+    t.match(page.body, 'Raw events for 45 days, and the raw clicks on your links for 90 days;', `${url}: analytics events and raw clicks`)
+    t.match(page.body, 'Raw clicks for as many days as analytics keeps them', `${url}: sharing's clicks point to analytics' days`)
+    t.match(page.body, 'As raw events for 45 days, then only as daily counts.', `${url}: opens`)
+    t.match(page.body, 'Deleted after one day.', `${url}: the request log`)
+    t.match(page.body, 'Deleted after 60 days, unless the admins of this instance chose another number of days for its forms.', `${url}: leads`)
+    t.match(page.body, '21 days after it was sent.', `${url}: the mail log`)
+    t.notMatch(page.body, 'KAIKU_', `${url}: no setting's name`)
+    t.notMatch(page.body, 'by default', `${url}: no default in place of the value`)
+  }
+
+  const defaults = await buildAll(t)
+  await setUp(defaults)
+  const policy = await defaults.inject({ url: '/privacy', headers: { host: 'acme.localhost', accept: 'text/html' } })
+  t.match(policy.body, 'Raw events for 730 days, and the raw clicks on your links for 180 days;', 'the defaults, when nothing is set')
+  t.match(policy.body, 'Deleted after 30 days.')
+  t.match(policy.body, 'Deleted after 180 days, unless')
+  t.notMatch(policy.body, 'KAIKU_')
 })

@@ -40,6 +40,35 @@ t.test('the navigation: one row on a wide screen, a menu button on a phone, with
   await screenshot(page, 'header-desktop')
   assertClean(t, watch)
 
+  // An unread notification adds a count to its entry: the row must still hold every entry, and the
+  // brand and name their own row above it, so the header stays two rows high, not three.
+  const plain = (await boxOf(page, '.site-header')).height
+  // Sent from a tab without script, so no progress polling is cut short by leaving the page.
+  const sender = await browser.newContext({ viewport: viewports.desktop, javaScriptEnabled: false, storageState: await context.storageState() })
+  t.teardown(() => sender.close())
+  const broadcast = await sender.newPage()
+  await broadcast.goto(`${origin}/admin/broadcast`)
+  await broadcast.getByLabel('Subject').fill('Office closed on Friday')
+  await broadcast.getByLabel('Message').fill('Enjoy the long weekend.')
+  await broadcast.getByRole('button', { name: 'Preview' }).click()
+  await broadcast.getByRole('button', { name: 'Send to members' }).click()
+  await broadcast.waitForLoadState()
+  // The worker delivers the announcement (to the owner too) a moment later.
+  await page.goto(`${origin}/feed`)
+  for (let tries = 0; tries < 50 && !(await page.locator('.site-nav .nav-badge').count()); tries++) {
+    await page.waitForTimeout(100)
+    await page.reload()
+  }
+  t.match(await page.locator('.site-nav').getByRole('link', { name: /^Notifications/ }).innerText(), /^Notifications\s+1\b/, 'the unread count beside Notifications')
+  const badged = page.locator('.site-nav > ul > li')
+  const rows = new Set<number>()
+  for (let i = 0; i < (await badged.count()); i++) rows.add(Math.round((await badged.nth(i).boundingBox())!.y))
+  t.equal(rows.size, 1, 'the entries still share one row with the count')
+  t.equal((await boxOf(page, '.site-header')).height, plain, 'the header is as high as without it')
+  await assertStyled(t, page)
+  await screenshot(page, 'header-desktop-unread')
+  assertClean(t, watch)
+
   for (const javaScriptEnabled of [true, false]) {
     await t.test(`a phone, script ${javaScriptEnabled ? 'on' : 'off'}`, async (t: Test) => {
       const phone = await browser.newContext({ viewport: viewports.phone, javaScriptEnabled, storageState: await context.storageState() })

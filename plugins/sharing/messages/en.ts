@@ -25,6 +25,8 @@ export default {
 
   'compose.title': 'Share',
   'compose.heading': 'Share on {network}',
+  'compose.headingCopy': 'Copy your link',
+  'compose.headingEmail': 'Share by email',
   'compose.otherNetwork': '← Another network',
   'compose.textLabel': 'Your text',
   'compose.lockedLabel': 'Your text (written by your curators, shared as it is)',

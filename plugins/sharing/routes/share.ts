@@ -35,6 +35,9 @@ export function linkOrigin(request: FastifyRequest, publicUrl: string, shortDoma
 
 export const networkLabel = (network: string) => `sharing.network.${network}`
 
+/** Copying a link or mailing it is not sharing "on" a network, so those two get headings of their own. */
+const COMPOSE_HEADINGS: Partial<Record<Network, string>> = { copy: 'sharing.compose.headingCopy', email: 'sharing.compose.headingEmail' }
+
 /**
  * The share flow, from any post: pick a network, see (and edit, unless locked) the suggested text with
  * the disclosure line, then Kaiku makes the member's tracked link for (post, network), records the
@@ -94,6 +97,7 @@ export function shareRoutes(app: FastifyInstance, ctx: PluginContext, direct: Di
           post,
           network,
           label: networkLabel(network),
+          heading: COMPOSE_HEADINGS[network] ?? 'sharing.compose.heading',
           text,
           instance,
           locked: post.textsLocked,

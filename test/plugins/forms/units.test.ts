@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import t from 'tap'
+import formsAdmin from '../../../plugins/forms/messages/admin.en.js'
+import forms from '../../../plugins/forms/messages/en.js'
 import { checkStep } from '../../../plugins/forms/services/answers.js'
 import { csvCell, toCsv } from '../../../plugins/forms/services/csv.js'
 import { calendarFile, escapeText } from '../../../plugins/forms/services/ics.js'
@@ -7,6 +9,11 @@ import { progressTokens } from '../../../plugins/forms/services/progress.js'
 import { anonymiseAddress } from '../../../plugins/forms/services/visitor.js'
 import { build } from '../../helper.js'
 import { plugins } from './helpers.js'
+
+t.test('the English messages put no space before ! ? : or ; (as French does)', async (t) => {
+  const spaced = Object.entries({ ...forms, ...formsAdmin }).filter(([, text]) => /\S [!?:;]/.test(text))
+  t.same(spaced, [])
+})
 
 t.test('a progress token reads back only as signed, with the key it was signed with', async (t) => {
   const tokens = progressTokens(Buffer.alloc(32, 1))

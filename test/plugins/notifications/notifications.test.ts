@@ -144,6 +144,10 @@ t.test('broadcast: an empty body is refused; a preview, then each member mailed 
 t.test('a pinned post reaches its topic followers at once; approvals and accepted invitations land in the centre', async (t) => {
   const app = await buildNotifications(t)
   const { owner, curator, member } = await acme(app)
+  const empty = (await member.get('/notifications')).body.split('<div class="panel empty">')[1]?.split('</div>')[0] ?? ''
+  t.match(empty, /Nothing yet\. Approvals, important posts and announcements show up here\./, 'an empty centre says so')
+  t.match(empty, /<span class="empty__icon"><svg class="icon"/, 'with the same SVG icon as the other empty states')
+  t.notMatch(empty, /\p{Extended_Pictographic}/u, 'not an emoji, which each system draws its own way')
   await makeTopic(owner, 'Careers')
   const ids = await topicIds(app)
   await send(member, '/me', '/me/topics', { topics: [ids.Careers] })

@@ -20,6 +20,9 @@ t.test('a member shares a post: suggested text with the disclosure line, a track
   t.match(compose.body, />Proud of the team!<\/textarea>/)
   t.match(compose.body, /#iworkforacme/)
   t.match(compose.body, /\/ 280 characters/)
+  t.match(compose.body, /<h1>Share on X<\/h1>/)
+  t.match((await member.get(`/posts/${postId}/share/copy`)).body, /<h1>Copy your link<\/h1>/, 'copying a link is not sharing "on" a network')
+  t.match((await member.get(`/posts/${postId}/share/email`)).body, /<h1>Share by email<\/h1>/)
 
   const shared = await share(member, postId, 'x', { text: 'Look at this!' })
   t.equal(shared.statusCode, 303)

@@ -47,6 +47,7 @@ export default {
   'ready.heading': 'Your link is ready',
   'ready.lead': 'Open the network to post, or copy the message and link.',
   'ready.open': 'Open {network}',
+  'ready.openMail': 'Write the email',
   'ready.message': 'Your message',
   'ready.messageToPaste': 'Your message (paste it when you post)',
   'ready.link': 'Your tracked link',

@@ -38,6 +38,7 @@ t.test('a member shares a post: suggested text with the disclosure line, a track
   const url = `http://acme.localhost/s/${link.code}`
   t.ok(ready.includes(`href="https://x.com/intent/post?text=Look%20at%20this!%0A%0A%23iworkforacme&url=${encodeURIComponent(url)}"`), 'the intent URL carries text and link')
   t.ok(ready.includes(`value="${url}"`))
+  t.match(ready, />Open X</, 'the button opens the network')
 
   const again = await share(member, postId, 'x', { text: 'Again' })
   t.equal(again.statusCode, 303)
@@ -53,6 +54,12 @@ t.test('a member shares a post: suggested text with the disclosure line, a track
   t.equal((await rows.shares(app)).length, 2, 'a share later on is recorded as another')
   t.equal((await share(member, postId, 'linkedin', { text: 'Elsewhere' })).statusCode, 303)
   t.equal((await rows.shares(app)).length, 3, 'so is one to another network')
+
+  const mailed = await share(member, postId, 'email', { text: 'Worth a read' })
+  t.equal(mailed.statusCode, 303)
+  const byMail = (await member.get(String(mailed.headers.location))).body
+  t.match(byMail, />Write the email</, 'mail is written, not "opened"')
+  t.notMatch(byMail, /Open Email/)
 })
 
 t.test('only allowed networks are offered or accepted; a post narrows them further', async (t) => {

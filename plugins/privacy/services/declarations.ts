@@ -27,7 +27,7 @@ export function categories(ctx: PluginContext<PrivacyConfig>): Category[] {
       title: 'Mail sent to you',
       purpose: 'To send the mail you asked for (sign-in links, digests, notices) and to let operators see that it was delivered.',
       fields: ['your email address', 'the subject and text of each message', 'whether it was delivered'],
-      retention: `${ctx.config.mailLogDays} days after it was sent.`,
+      retention: `${ctx.config.mailLogDays === 1 ? 'One day' : `${ctx.config.mailLogDays} days`} after it was sent.`,
       visibleTo: ['member', 'operators']
     }
   ]

@@ -139,6 +139,11 @@ t.test('broadcast: an empty body is refused; a preview, then each member mailed 
   t.match(unread, /<summary class="site-menu__toggle">[^]*?<span class="site-menu__dot"[^]*?<\/summary>/, "and a dot on the phone's menu button")
   await send(member, '/notifications', '/notifications/read', {})
   t.notMatch((await member.get('/feed')).body, /nav-badge|site-menu__dot/, 'read: no count, no dot')
+  const em = app.kaiku.orm.em.fork()
+  // Each member's notice, a hundred more times and unread.
+  for (const seen of await em.find(Notice, {}, { filters: false })) for (let i = 0; i < 100; i++) em.create(Notice, { ...seen, id: crypto.randomUUID(), readAt: null })
+  await em.flush()
+  t.match((await member.get('/feed')).body, /Notifications <span class="nav-badge">99\+<span class="visually-hidden"> new/, 'past 99 the badge says 99+')
 })
 
 t.test('a pinned post reaches its topic followers at once; approvals and accepted invitations land in the centre', async (t) => {

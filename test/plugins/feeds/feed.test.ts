@@ -51,6 +51,7 @@ t.test('pinned posts come first; search finds titles and summaries; topic tabs f
   t.same(titlesOf((await member.get('/feed?q=_ok')).body), ['100% remote_ok'], '_ is taken literally')
   const none = await member.get('/feed?q=nothing-like-this')
   t.match(none.body, /Nothing matches &quot;nothing-like-this&quot;/)
+  t.match(none.body, /<span class="empty__icon"><svg class="icon"[^>]*aria-hidden="true"[^]*?<circle/, 'an inline icon (a magnifier), as on every empty state')
 
   t.same(titlesOf((await member.get(`/feed?tab=${ids.Careers}`)).body), ['We are hiring'], 'topic tab')
 })

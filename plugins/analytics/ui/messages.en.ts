@@ -107,7 +107,7 @@ export const uiMessages: Record<string, string> = {
   'stats.preferencesLead': 'Your followers per network let your company estimate the reach of your shares. Leave a field empty if you prefer not to say.',
   'stats.followers': 'Followers on {network}',
   'stats.hideName': 'Hide my name on the leaderboard',
-  'stats.hideNameHint': 'Others see “Anonymous member” in your place.',
+  'stats.hideNameHint': 'Colleagues see “Anonymous member” in your place on the board. Your admins still see your numbers on the dashboard.',
   'stats.anonymousBoard': 'Your company shows the leaderboard without names anyway.',
   'stats.fixErrors': 'Nothing was saved. Please correct the fields marked below.',
   'stats.save': 'Save',

@@ -48,6 +48,7 @@ t.test('audience and name preference: saved when valid, refused whole when not',
   const page = await member.get('/me/stats')
   t.match(page.body, /name="audience_linkedin"[^>]*value="1200"/)
   t.match(page.body, /id="hideName" name="hideName" type="checkbox" value="1" checked/)
+  t.match(page.body, /Colleagues see “Anonymous member” in your place on the board\. Your admins still see your numbers/, 'says who still sees the name')
   for (const bad of ['-5', '1.5', 'lots', '999999999999']) {
     const refused = await member.submit('/me/stats', { audience_linkedin: '5', audience_x: bad })
     t.equal(refused.statusCode, 400, bad)

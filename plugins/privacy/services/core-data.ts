@@ -47,15 +47,23 @@ export async function eraseCoreAndPrivacy(parts: PrivacyErasePart[], { em, membe
   const sessions = await em.nativeDelete(SESSION, { subject: subjectOf(memberId) } as never)
   const address = email.toLowerCase()
   let mail = await em.nativeDelete(MAIL, { recipient: { $in: [email, address] } } as never)
+  // LIKE only narrows the search: to it '_' and '%' (both allowed in an address) match other
+  // characters, so first_last@ would also find first.last@. Each row found is checked exactly.
+  const names = (value: unknown) => [address, email, memberId].some((needle) => String(value ?? '').includes(needle))
   const mentioning = (await em.find(MAIL, { $or: ['subject', 'html', 'text', 'headers'].flatMap((field) => [{ [field]: { $like: `%${address}%` } }, { [field]: { $like: `%${memberId}%` } }]) } as never)) as Row[]
   for (const row of mentioning) {
+    if (![row.subject, row.html, row.text, row.headers].some(names)) continue
     const scrub = (value: unknown) => String(value ?? '').split(address).join('[former member]').split(email).join('[former member]').split(memberId).join('')
     await em.nativeUpdate(MAIL, { id: row.id } as never, { subject: scrub(row.subject), html: scrub(row.html), text: scrub(row.text), headers: scrub(row.headers) } as never)
     mail += 1
   }
   // Jobs in hand are left to finish; those waiting, done or dead that name the member go.
-  const jobs = await em.nativeDelete(JOB, { status: { $ne: 'running' }, $or: [{ payload: { $like: `%${memberId}%` } }, { payload: { $like: `%${address}%` } }] } as never)
-  const counters = await em.nativeDelete(RATE, { key: { $like: `%${address}%` } } as never)
+  const jobsFound = (await em.find(JOB, { status: { $ne: 'running' }, $or: [{ payload: { $like: `%${memberId}%` } }, { payload: { $like: `%${address}%` } }] } as never, { fields: ['id', 'payload'] as never })) as Row[]
+  const jobIds = jobsFound.filter((job) => names(job.payload)).map((job) => job.id)
+  const jobs = jobIds.length ? await em.nativeDelete(JOB, { id: { $in: jobIds } } as never) : 0
+  const countersFound = (await em.find(RATE, { key: { $like: `%${address}%` } } as never, { fields: ['key'] as never })) as Row[]
+  const counterKeys = countersFound.filter((counter) => names(counter.key)).map((counter) => counter.key)
+  const counters = counterKeys.length ? await em.nativeDelete(RATE, { key: { $in: counterKeys } } as never) : 0
   const own =
     (await em.nativeDelete(PolicyAcknowledgment, { memberId })) +
     (await em.nativeDelete(CookieConsent, { memberId })) +

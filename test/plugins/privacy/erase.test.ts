@@ -6,6 +6,7 @@ import { rows } from '../sharing/helpers.js'
 import { acmeWithActivity, allPlugins, buildAll, memberId, selfErase } from './helpers.js'
 import { Member } from '../../../plugins/auth/entities/member.entity.js'
 import { eraseMember, LastOwnerError } from '../../../plugins/privacy/services/member-data.js'
+import { eraseCoreAndPrivacy } from '../../../plugins/privacy/services/core-data.js'
 
 /** Every row of every table the ORM knows, as text per column: the walk skips no entity. */
 async function walk(app: Awaited<ReturnType<typeof buildAll>>, needles: string[]) {
@@ -158,4 +159,30 @@ t.test('what reaches the background writers while an erasure runs is cleared onc
   t.same(found, [], 'her id is nowhere, not even in rows stored after the erasure')
   const [beacon] = await app.kaiku.orm.em.fork().getConnection().execute("select member_id from analytics_event where subject = 'digest:old'")
   t.ok(beacon, 'the open is still counted')
+})
+
+t.test("erasing first_last@ leaves first.last@'s mail, jobs and rate counters alone ('_' is no wildcard here)", async (t) => {
+  const app = await buildAll(t)
+  const em = app.kaiku.orm.em.fork()
+  const now = new Date()
+  const job = (id: string, to: string) => em.create('JobRecord', { id, name: 'core.mail', payload: JSON.stringify({ to }), key: null, status: 'queued', attempts: 0, maxAttempts: 5, runAt: now, lockedBy: null, lockedUntil: null, lastError: null, createdAt: now, updatedAt: now, finishedAt: null } as never)
+  const mail = (id: string, to: string) => em.create('MailRecord', { id, key: id, messageId: id, template: 'test', recipient: 'someone@acme.com', sender: 'kaiku@acme.com', subject: `About ${to}`, html: to, text: to, headers: '', attachments: null, sentFor: null, status: 'sent', attempts: 1, lastError: null, createdAt: now, sentAt: now } as never)
+  const counter = (key: string) => em.create('RateCounter', { key, count: 1, resetAt: new Date(now.getTime() + 60_000) } as never)
+  job(crypto.randomUUID(), 'first_last@acme.com')
+  job(crypto.randomUUID(), 'first.last@acme.com')
+  mail(crypto.randomUUID(), 'first_last@acme.com')
+  mail(crypto.randomUUID(), 'first.last@acme.com')
+  counter('login:first_last@acme.com')
+  counter('login:first.last@acme.com')
+  await em.flush()
+
+  const tx = app.kaiku.orm.em.fork()
+  tx.setFilterParams('tenant', { tenantId: crypto.randomUUID() })
+  const parts = await eraseCoreAndPrivacy([], { em: tx, memberId: crypto.randomUUID(), email: 'First_Last@acme.com', mode: 'erase' } as never)
+  t.match(parts.find((part) => part.category === 'mail'), { affected: 3 }, 'one mail scrubbed, one job and one counter deleted')
+  const left = app.kaiku.orm.em.fork()
+  const text = async (entity: string, field: string) => ((await left.find(entity, {} as never)) as Record<string, unknown>[]).map((row) => String(row[field])).sort()
+  t.same(await text('JobRecord', 'payload'), ['{"to":"first.last@acme.com"}'], "her job went, his stayed")
+  t.same(await text('RateCounter', 'key'), ['login:first.last@acme.com'])
+  t.same(await text('MailRecord', 'text'), ['[former member]', 'first.last@acme.com'], 'only her address taken out')
 })

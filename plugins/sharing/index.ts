@@ -1,6 +1,6 @@
 import { join } from 'node:path'
 import { definePlugin, Type } from '../../core/api.js'
-import { Click, Link, PostNetworks, Share, SharingProfile, SharingSettings, VisitorSalt } from './entities/sharing.entity.js'
+import { Click, Link, PostNetworks, Share, SharingProfile, SharingSettings, ShortDomain, VisitorSalt } from './entities/sharing.entity.js'
 import { directPart } from './direct.js'
 import { sharingDoor } from './door.js'
 import { sharingEvents } from './events.js'
@@ -28,7 +28,7 @@ export default definePlugin({
   description: 'Approved networks, share texts and per-employee tracked short links with click counting.',
   requires: ['tenancy', 'auth', 'feeds'],
   config: Type.Object({ ...directPart.config }),
-  entities: [SharingSettings, PostNetworks, SharingProfile, Link, Share, Click, VisitorSalt, ...directPart.entities],
+  entities: [SharingSettings, ShortDomain, PostNetworks, SharingProfile, Link, Share, Click, VisitorSalt, ...directPart.entities],
   migrations: join(import.meta.dirname, 'migrations'),
   views: join(import.meta.dirname, 'views'),
   assets: join(import.meta.dirname, 'assets'),

@@ -17,6 +17,25 @@ export const SharingSettings = defineEntity({
 })
 export type SharingSettingsEntity = InferEntity<typeof SharingSettings>
 
+/**
+ * Every short domain an instance has used, its current one and those it used before: a link already
+ * posted on a former domain keeps answering there (the host is still routed here) until an admin lets
+ * that domain go. A host belongs to one instance at a time, current or former.
+ */
+export const ShortDomain = defineEntity({
+  name: 'SharingShortDomain',
+  tableName: 'sharing_short_domain',
+  filters: tenantFilter,
+  properties: (p) => ({
+    host: p.string().primary().length(253),
+    tenantId: p.string().length(36).index(),
+    /** When another domain (or none) replaced it; null while it is the instance's short domain. */
+    retiredAt: p.datetime().nullable(),
+    createdAt: p.datetime()
+  })
+})
+export type ShortDomainEntity = InferEntity<typeof ShortDomain>
+
 /** A post's own narrower choice of networks (absent: every network the instance allows). */
 export const PostNetworks = defineEntity({
   name: 'PostNetworks',

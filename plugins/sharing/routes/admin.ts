@@ -1,14 +1,15 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { ConflictError, KaikuError, NotFoundError, Type, type FieldErrors, type PluginContext, type TypeBoxTypeProvider } from '../../../core/api.js'
-import { PostNetworks, SharingSettings } from '../entities/sharing.entity.js'
+import { PostNetworks } from '../entities/sharing.entity.js'
 import { isNetwork, NETWORKS, type Network } from '../lib/networks.js'
 import type { RedirectDirectory } from '../services/redirects.js'
-import { networksFor, saveSettings, setPostNetworks, settingsOf } from '../services/settings.js'
+import { domainTaken, formerDomains, networksFor, releaseDomain, saveSettings, setPostNetworks, settingsOf } from '../services/settings.js'
 import { networkLabel } from './share.js'
 
 const Many = Type.Optional(Type.Union([Type.String({ maxLength: 20 }), Type.Array(Type.String({ maxLength: 20 }), { maxItems: 20 })]))
 const SettingsBody = Type.Object({ networks: Many, utmCampaign: Type.Optional(Type.String({ maxLength: 500 })), shortDomain: Type.Optional(Type.String({ maxLength: 500 })), _csrf: Type.Optional(Type.String({ maxLength: 200 })) })
 const PostBody = Type.Object({ networks: Many, all: Type.Optional(Type.String({ maxLength: 5 })), _csrf: Type.Optional(Type.String({ maxLength: 200 })) })
+const ReleaseBody = Type.Object({ host: Type.String({ maxLength: 253 }), _csrf: Type.Optional(Type.String({ maxLength: 200 })) })
 const IdParams = Type.Object({ id: Type.String({ maxLength: 100 }) })
 
 const list = (value: string | string[] | undefined) => (value === undefined ? [] : Array.isArray(value) ? value : [value])
@@ -30,16 +31,22 @@ export function adminRoutes(app: FastifyInstance, ctx: PluginContext, directory:
     scope.addHook('onRequest', app.auth.requireMember('owner', 'admin'))
     const routes = scope.withTypeProvider<TypeBoxTypeProvider>()
 
-    const page = (reply: FastifyReply, values: { networks: string[]; utmCampaign: string; shortDomain: string }, errors: FieldErrors = {}) =>
+    const page = async (request: FastifyRequest, reply: FastifyReply, values: { networks: string[]; utmCampaign: string; shortDomain: string }, errors: FieldErrors = {}) =>
       reply.page(
         'sharing/admin-networks',
-        { networks: NETWORKS.map((id) => ({ id, label: networkLabel(id), checked: values.networks.includes(id) })), values, errors, baseHost },
+        {
+          networks: NETWORKS.map((id) => ({ id, label: networkLabel(id), checked: values.networks.includes(id) })),
+          values,
+          errors,
+          baseHost,
+          former: await formerDomains(request.em, tenantOf(request))
+        },
         { title: 'sharing.admin.title', status: Object.keys(errors).length ? 400 : 200 }
       )
 
     routes.get('/admin/networks', async (request, reply) => {
       const settings = await settingsOf(request.em, tenantOf(request))
-      return page(reply, { networks: settings.networks, utmCampaign: settings.utmCampaign, shortDomain: settings.shortDomain ?? '' })
+      return page(request, reply, { networks: settings.networks, utmCampaign: settings.utmCampaign, shortDomain: settings.shortDomain ?? '' })
     })
 
     routes.post('/admin/networks', { schema: { body: SettingsBody } }, async (request, reply) => {
@@ -52,20 +59,27 @@ export function adminRoutes(app: FastifyInstance, ctx: PluginContext, directory:
       if (networks.some((network) => !isNetwork(network))) errors.networks = 'sharing.admin.unknownNetwork'
       if (!/^[A-Za-z0-9_.-]{1,100}$/.test(utmCampaign)) errors.utmCampaign = 'sharing.admin.campaignInvalid'
       if (shortDomain && (!HOST.test(shortDomain) || shortDomain === baseHost || shortDomain.endsWith(`.${baseHost}`))) errors.shortDomain = 'sharing.admin.domainInvalid'
-      else if (shortDomain) {
-        const taken = await request.em.findOne(SharingSettings, { shortDomain, tenantId: { $ne: tenantId } }, { filters: false })
-        if (taken) errors.shortDomain = 'sharing.admin.domainTaken'
-      }
-      if (Object.keys(errors).length) return page(reply, values, errors)
+      else if (shortDomain && (await domainTaken(request.em, tenantId, shortDomain))) errors.shortDomain = 'sharing.admin.domainTaken'
+      if (Object.keys(errors).length) return page(request, reply, values, errors)
       try {
         await saveSettings(request.em, tenantId, { networks: networks.filter(isNetwork), utmCampaign, shortDomain: shortDomain || null })
       } catch (error) {
         // Another instance took the domain between the check above and the save.
-        if (error instanceof ConflictError) return page(reply, values, { shortDomain: 'sharing.admin.domainTaken' })
+        if (error instanceof ConflictError) return page(request, reply, values, { shortDomain: 'sharing.admin.domainTaken' })
         throw error
       }
       directory.forgetHosts(tenantId)
       request.flash('success', ctx.t(request.locale, 'sharing.admin.saved'))
+      return reply.redirect('/admin/networks', 303)
+    })
+
+    // A former short domain let go: its links get a 404 here (on other app instances within a minute).
+    routes.post('/admin/networks/former/remove', { schema: { body: ReleaseBody } }, async (request, reply) => {
+      const tenantId = tenantOf(request)
+      const host = request.body.host.trim().toLowerCase()
+      if (!(await releaseDomain(request.em, tenantId, host))) throw new NotFoundError()
+      directory.forgetHosts(tenantId)
+      request.flash('success', ctx.t(request.locale, 'sharing.admin.formerRemoved', { host }))
       return reply.redirect('/admin/networks', 303)
     })
   })

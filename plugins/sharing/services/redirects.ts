@@ -1,6 +1,6 @@
 import type { EntityManager, MikroORM } from '@mikro-orm/core'
 import type { FastifyInstance } from 'fastify'
-import { Link, SharingSettings } from '../entities/sharing.entity.js'
+import { Link, SharingSettings, ShortDomain } from '../entities/sharing.entity.js'
 
 export interface CachedLink {
   id: string
@@ -182,10 +182,16 @@ export class RedirectDirectory {
 
   private async loadHosts(tenantId: string): Promise<Set<string>> {
     const em: EntityManager = this.orm.em.fork()
-    const [tenant, settings] = await Promise.all([this.app.tenancy.byId(em, tenantId), em.findOne(SharingSettings, { tenantId }, { filters: false })])
+    const [tenant, settings, domains] = await Promise.all([
+      this.app.tenancy.byId(em, tenantId),
+      em.findOne(SharingSettings, { tenantId }, { filters: false }),
+      // Former short domains too: links posted on them keep working until an admin lets one go.
+      em.find(ShortDomain, { tenantId }, { filters: false, fields: ['host'] })
+    ])
     const hosts = new Set([this.baseHost])
     if (tenant) hosts.add(`${tenant.slug}.${this.baseHost}`)
     if (settings?.shortDomain) hosts.add(settings.shortDomain)
+    for (const { host } of domains) hosts.add(host)
     return hosts
   }
 }

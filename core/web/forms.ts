@@ -1,12 +1,18 @@
 /** Field errors as message keys, shown next to their fields when a form comes back. */
 export type FieldErrors = Record<string, string>
 
-const CONTROL = /[\u0000-\u001f\u007f]/
-const CONTROL_BUT_NEWLINE = /[\u0000-\u0009\u000b\u000c\u000e-\u001f\u007f]/
+/*
+ * Control characters (C0, DEL, C1), and the bidirectional embeddings, overrides and isolates
+ * (U+202A–U+202E, U+2066–U+2069): those make text display in another order than it was typed, so
+ * a name or link could show an admin something other than what was stored. The marks U+200E and
+ * U+200F, which right-to-left text needs, stay allowed.
+ */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/
+const CONTROL_BUT_NEWLINE = /[\u0000-\u0009\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/
 
 /**
  * A form's text field, trimmed and checked: required or not, at most `max` characters, no control
- * characters (newlines allowed where `multiline`). Errors are core message keys.
+ * or bidirectional-override characters (newlines allowed where `multiline`). Errors are core message keys.
  */
 export function cleanText(value: unknown, max: number, required = true, multiline = false): { value: string; error?: string } {
   const text = typeof value === 'string' ? value.replace(/\r\n?/g, '\n').trim() : ''

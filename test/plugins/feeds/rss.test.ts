@@ -99,3 +99,12 @@ t.test('long titles and summaries are clipped to the post columns', async (t) =>
   t.ok(item.summary!.length <= 2000)
   t.ok(item.title.endsWith('…'))
 })
+
+t.test('titles and summaries from a feed lose control characters and bidirectional overrides', async (t) => {
+  const feed = parseFeed(
+    `<rss version="2.0"><channel><title>News</title><item><title>Invoice &#x202E;fdp.exe&#x202C; &#x85;ready&#x7;</title><link>https://acme.example/a</link><description>שלום &#x2067;world&#x2069; &#x200F;ok</description></item></channel></rss>`,
+    'https://acme.example/feed.xml'
+  )
+  t.equal(feed.items[0].title, 'Invoice fdp.exe …ready', 'shown in the order it reads (&#x85; is an ellipsis to HTML)')
+  t.equal(feed.items[0].summary, 'שלום world \u200fok', 'right-to-left text and its marks stay')
+})

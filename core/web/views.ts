@@ -71,7 +71,7 @@ function registerHelpers(hbs: typeof Handlebars, catalogue: MessageCatalogue): v
   })
   hbs.registerHelper('eq', (a: unknown, b: unknown) => a === b)
   // A count in a badge: past 99 its exact value only widens the header.
-  hbs.registerHelper('count', (value: unknown) => (typeof value === 'number' && value > 99 ? '99+' : value))
+  hbs.registerHelper('badgeCount', (value: unknown) => (typeof value === 'number' && value > 99 ? '99+' : value))
   // Operator pages: times in UTC, unambiguous across instances in any zone. Instance pages use `localtime`.
   hbs.registerHelper('datetime', (value: unknown) => {
     if (!(value instanceof Date) && typeof value !== 'number' && typeof value !== 'string') return ''

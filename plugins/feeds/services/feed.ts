@@ -46,7 +46,27 @@ export interface FeedPage {
 const placeholders = (values: readonly unknown[]) => values.map(() => '?').join(', ')
 
 /** LIKE with the user's text taken literally. */
-export const likePattern = (text: string) => `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`
+const likePattern = (text: string) => `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`
+
+/** GLOB with the user's text taken literally, each letter as a class of its cases: `Är` → `*[Ää][Rr]*`. */
+export const globPattern = (text: string) =>
+  `*${Array.from(text)
+    .map((character) => {
+      const cases = new Set([character, character.toLowerCase(), character.toUpperCase()].filter((variant) => Array.from(variant).length === 1))
+      if (cases.size > 1) return `[${[...cases].join('')}]`
+      return '*?['.includes(character) ? `[${character}]` : character
+    })
+    .join('')}*`
+
+/**
+ * Whether the text of `column` contains `text`, in any case, as SQL and its parameter. PostgreSQL's
+ * lower() folds every letter; SQLite's lower() and LIKE fold only A to Z, so `Ärger` would not find
+ * "ärger": there each letter is matched as a GLOB class of its cases instead.
+ */
+export function containsText(em: EntityManager, column: string, text: string): { sql: string; value: string } {
+  if (em.config.get('driver')?.name === 'SqliteDriver') return { sql: `${column} glob ?`, value: globPattern(text) }
+  return { sql: `lower(${column}) like ? escape '\\'`, value: likePattern(text) }
+}
 
 /**
  * One page of the feed by keyset: published, unexpired posts older than the cursor, newest first, read
@@ -98,8 +118,9 @@ async function query(em: EntityManager, request: FeedRequest, part: PartQuery): 
     qb.andWhere(part.part === 1 ? test : `not ${test}`, [...part.favourites])
   }
   if (request.search) {
-    const pattern = likePattern(request.search)
-    qb.andWhere("(lower(p.title) like ? escape '\\' or lower(coalesce(p.summary, '')) like ? escape '\\')", [pattern, pattern])
+    const title = containsText(em, 'p.title', request.search)
+    const summary = containsText(em, "coalesce(p.summary, '')", request.search)
+    qb.andWhere(`(${title.sql} or ${summary.sql})`, [title.value, summary.value])
   }
   if (part.after) {
     const at = new Date(part.after.publishedAt)

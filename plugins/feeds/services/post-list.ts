@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/core'
 import type { SqlEntityManager } from '@mikro-orm/knex'
 import { Post, POST_STATUSES, type PostEntity, type PostStatus } from '../entities/post.entity.js'
-import { likePattern } from './feed.js'
+import { containsText } from './feed.js'
 
 export const LIST_PAGE_SIZE = 50
 
@@ -29,20 +29,20 @@ export interface PostList {
  */
 export async function postList(em: EntityManager, request: PostListRequest): Promise<PostList> {
   const sql = em as SqlEntityManager
-  const titled = "lower(p.title) like ? escape '\\'"
-  const pattern = request.search ? [likePattern(request.search)] : []
+  const titled = request.search ? containsText(em, 'p.title', request.search) : undefined
+  const pattern = titled ? [titled.value] : []
 
   const counted = await sql
     .getConnection()
     .execute<{ status: PostStatus; n: number | string }[]>(
-      `select p.status as status, count(*) as n from feeds_post p where p.tenant_id = ?${request.search ? ` and ${titled}` : ''} group by p.status`,
+      `select p.status as status, count(*) as n from feeds_post p where p.tenant_id = ?${titled ? ` and ${titled.sql}` : ''} group by p.status`,
       [request.tenantId, ...pattern]
     )
   const counts = Object.fromEntries(POST_STATUSES.map((status) => [status, 0])) as Record<PostStatus, number>
   for (const row of counted) counts[row.status] = Number(row.n)
 
   const qb = sql.createQueryBuilder(Post, 'p').select('*').where({ tenantId: request.tenantId, ...(request.status ? { status: request.status } : {}) })
-  if (request.search) qb.andWhere(titled, pattern)
+  if (titled) qb.andWhere(titled.sql, pattern)
   const order: Record<string, 'asc' | 'desc'> =
     request.status === 'scheduled' ? { publishAt: 'asc', id: 'asc' } : request.status === 'published' ? { publishedAt: 'desc', id: 'desc' } : { updatedAt: 'desc', id: 'desc' }
   const rows = await qb

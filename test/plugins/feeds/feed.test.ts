@@ -38,6 +38,7 @@ t.test('pinned posts come first; search finds titles and summaries; topic tabs f
   await makePost(curator, { url: 'https://acme.com/jobs', title: 'We are hiring', summary: 'Backend developers wanted', topics: [ids.Careers] })
   await makePost(curator, { url: 'https://acme.com/old-news', title: 'Pinned announcement', pinned: '1' })
   await makePost(curator, { url: 'https://acme.com/100%', title: '100% remote_ok', summary: 'literal percent' })
+  await makePost(curator, { url: 'https://acme.com/aanestys', title: 'Äänestys ÅLAND', summary: 'Ärger im Büro [*?] ΣΟΦΊΑ' })
 
   const feed = await member.get('/feed')
   const titles = titlesOf(feed.body)
@@ -49,6 +50,12 @@ t.test('pinned posts come first; search finds titles and summaries; topic tabs f
   t.same(titlesOf((await member.get('/feed?q=HIRING')).body), ['We are hiring'], 'title search')
   t.same(titlesOf((await member.get('/feed?q=100%25')).body), ['100% remote_ok'], '% is taken literally')
   t.same(titlesOf((await member.get('/feed?q=_ok')).body), ['100% remote_ok'], '_ is taken literally')
+  for (const q of ['Äänestys', 'ÄÄNESTYS', 'äänestys', 'åland', 'ärger', 'BÜRO', 'σοφία', '[*?]']) {
+    t.same(titlesOf((await member.get(`/feed?q=${encodeURIComponent(q)}`)).body), ['Äänestys ÅLAND'], `${q}: letters beyond A to Z in any case, signs literally`)
+  }
+  t.same(titlesOf((await member.get(`/feed?q=${encodeURIComponent('[*]')}`)).body), [], '[*] is no pattern')
+  const listed = (await curator.get(`/posts?q=${encodeURIComponent('ÄÄNESTYS')}`)).body
+  t.same([...listed.matchAll(/<a class="cell-title" href="\/posts\/[^"]+">([^<]*)<\/a>/g)].map((match) => match[1]), ['Äänestys ÅLAND'], "the curators' list too")
   const none = await member.get('/feed?q=nothing-like-this')
   t.match(none.body, /Nothing matches &quot;nothing-like-this&quot;/)
   t.match(none.body, /<span class="empty__icon"><svg class="icon"[^>]*aria-hidden="true"[^]*?<circle/, 'an inline icon (a magnifier), as on every empty state')

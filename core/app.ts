@@ -39,7 +39,7 @@ import { MessageCatalogue } from './web/i18n.js'
 import { RateLimiter } from './web/rate-limit.js'
 import { registerSecurity } from './web/security.js'
 import { registerSetupGate, registerSetupPage } from './web/setup.js'
-import { navFor, registerViews, type ViewOwner } from './web/views.js'
+import { registerViews, visibleNav, type ViewOwner } from './web/views.js'
 
 /** What the host knows once built; the CLI and tests read it, plugins never do (they have ctx). */
 export interface KaikuHost {
@@ -332,10 +332,12 @@ export async function buildApp(loaded: LoadedConfig, options: BuildOptions = {})
   })
   direct.register(app)
   // "/" always exists, so a fresh install's front page leads into setup even before a plugin owns it;
-  // without a plugin's own home page, it leads to the first navigation entry the visitor may open.
+  // without a plugin's own home page, it leads to the first navigation entry the visitor may open,
+  // and someone not signed in to the first entry meant for guests only (signing in), if there is one.
   if (!app.hasRoute({ method: 'GET', url: '/' })) {
     app.get('/', async (request, reply) => {
-      const first = navFor(nav, request, catalogue).find((entry) => entry.href !== '/')
+      const entries = (await visibleNav(bus, nav, request, catalogue)).filter((entry) => entry.href !== '/')
+      const first = (!request.viewer && entries.find((entry) => nav.some((record) => record.guest && record.href === entry.href))) || entries[0]
       if (!first) throw new NotFoundError()
       return reply.redirect(first.href, 303)
     })

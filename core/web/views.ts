@@ -94,6 +94,17 @@ function registerHelpers(hbs: typeof Handlebars, catalogue: MessageCatalogue): v
   })
 }
 
+/** The entries a request's viewer sees in the header: allowed by role, then as plugins' `nav.entries` handlers leave them. */
+export function visibleNav(bus: EventBus, nav: NavRecord[], request: FastifyRequest, catalogue: MessageCatalogue): Promise<NavItem[]> {
+  return bus.filter('nav.entries', navFor(nav, request, catalogue), {
+    path: request.url.split('?')[0],
+    roles: request.viewer?.roles ?? [],
+    viewerId: request.viewer?.id,
+    tenantId: request.tenant?.id,
+    em: request.em
+  })
+}
+
 export function navFor(nav: NavRecord[], request: FastifyRequest, catalogue: MessageCatalogue) {
   const roles = request.viewer?.roles ?? []
   const path = request.url.split('?')[0]
@@ -168,14 +179,7 @@ export async function registerViews(app: FastifyInstance, options: ViewsOptions)
       const folder = folders.get(owner)
       if (!folder || rest.length === 0) throw new Error(`unknown view '${view}'`)
       const file = join(folder, `${rest.join('/')}.hbs`)
-      const roles = request.viewer?.roles ?? []
-      const nav = await options.bus.filter('nav.entries', navFor(options.nav, request, options.catalogue), {
-        path: request.url.split('?')[0],
-        roles,
-        viewerId: request.viewer?.id,
-        tenantId: request.tenant?.id,
-        em: request.em
-      })
+      const nav = await visibleNav(options.bus, options.nav, request, options.catalogue)
       const reply = this
       const title = pageOptions.title ? options.catalogue.t(request.locale, pageOptions.title) : undefined
       const locals = {

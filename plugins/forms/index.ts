@@ -32,7 +32,15 @@ export default definePlugin({
   mail: join(import.meta.dirname, 'mail'),
   messages: { en: { ...messages, ...adminMessages } },
   personalData: formsPersonalData,
-  on: { filters: { 'privacy.erase': eraseForms } },
+  on: {
+    filters: {
+      'privacy.erase': eraseForms,
+      // An operator reaches the platform's leads on the bare host; where the host serves an instance
+      // (the only one, say), its leads are its admins', and the entry would lead an operator to a sign-in.
+      'nav.entries': (entries, { tenantId, roles }) =>
+        tenantId && !roles.some((role) => role === 'owner' || role === 'admin') ? entries.filter((entry) => entry.href !== '/admin/leads') : entries
+    }
+  },
   nav: [{ label: 'nav.leads', href: '/admin/leads', roles: ['owner', 'admin', 'operator'], order: 830 }],
   jobs: {
     'forms.retention': {

@@ -35,6 +35,7 @@ export interface KaikuFilters {
    * it, in core's mailbox). Handlers record the look in the instance's audit log, committed before
    * it is shown, and say so (`true`); one that throws stops the read.
    */
+  /** `subject` says what was read, in at most 200 characters; it may hold a member's address (a mail's recipient). */
   'operator.look': { value: boolean; context: { em: EntityManager; tenantId: string; operatorId: string; subject: string } }
 }
 

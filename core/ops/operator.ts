@@ -73,7 +73,9 @@ export function registerOperatorPages(app: FastifyInstance, queue: JobQueue, mai
     /** A mail sent for an instance is one of its things: the instance's audit log records each read. */
     const look = async (request: FastifyRequest, mail: { sentFor?: string | null; subject: string; recipient: string }) => {
       if (!mail.sentFor) return
-      const subject = `${mail.subject} (${mail.recipient})`
+      // The recipient whole, whatever the mail's subject: an erasure finds and takes it out.
+      const recipient = ` (${mail.recipient})`
+      const subject = `${mail.subject.slice(0, Math.max(0, 200 - recipient.length))}${recipient}`
       await request.server.kaiku.bus.filter('operator.look', false, { em: request.em, tenantId: mail.sentFor, operatorId: request.viewer!.id, subject })
     }
 

@@ -1,6 +1,6 @@
 import type { KaikuFilters, PersonalDataDeclaration, PrivacyErasePart, PrivacyExportPart } from '../../core/api.js'
 import { Member } from './entities/member.entity.js'
-import { AuthToken } from './entities/token.entity.js'
+import { AuditEntry, AuthToken } from './entities/token.entity.js'
 
 type Filters = KaikuFilters
 
@@ -40,12 +40,22 @@ export async function exportAuth(parts: PrivacyExportPart[], { em, memberId, ema
 
 /**
  * Erasure deletes the profile and every link made for or by them (so no pending link signs anyone
- * in); anonymising analytics leaves the account alone.
+ * in), and takes their address out of the audit log's entries (an operator read a mail to them);
+ * anonymising analytics leaves the account alone.
  */
 export async function eraseAuth(parts: PrivacyErasePart[], { em, memberId, email, mode }: Filters['privacy.erase']['context']): Promise<PrivacyErasePart[]> {
   if (mode !== 'erase') return parts
   const tokens = await em.nativeDelete(AuthToken, { $or: [{ memberId }, { email }] })
   const invitedBy = await em.nativeUpdate(AuthToken, { createdBy: memberId }, { createdBy: null })
   const profile = await em.nativeDelete(Member, { id: memberId })
-  return [...parts, { plugin: 'auth', category: 'profile', affected: profile }, { plugin: 'auth', category: 'tokens', affected: tokens + invitedBy }]
+  // The audit log keeps that an operator read a mail, not to whom it went: "Subject (her address)".
+  const address = email.toLowerCase()
+  let looks = 0
+  for (const entry of await em.find(AuditEntry, { subject: { $like: `%${address}%` } })) {
+    const subject = entry.subject.split(email).join('[former member]').split(address).join('[former member]')
+    if (subject === entry.subject) continue
+    await em.nativeUpdate(AuditEntry, { id: entry.id }, { subject })
+    looks += 1
+  }
+  return [...parts, { plugin: 'auth', category: 'profile', affected: profile + looks }, { plugin: 'auth', category: 'tokens', affected: tokens + invitedBy }]
 }

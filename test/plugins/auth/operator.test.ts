@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import t from 'tap'
 import { Tenant } from '../../../plugins/tenancy/entities/tenant.entity.js'
 import { AuditEntry } from '../../../plugins/auth/entities/token.entity.js'
+import { Member } from '../../../plugins/auth/entities/member.entity.js'
 import { memberService, type NewMember } from '../../../plugins/auth/services/members.js'
 import { issueToken } from '../../../plugins/auth/services/tokens.js'
 import { html, repoRoot, type TestLike } from '../../helper.js'
@@ -399,4 +400,22 @@ t.test("the operator's mailbox: reading a mail sent for an instance is recorded 
   t.match(log, /Read a mail sent for the instance[\s\S]*Your sign-in link – Acme \(mia@acme\.com\)[\s\S]*Olivia Owner[\s\S]*None asked: opened in the operator’s mailbox/, 'the admins see who read what')
   const gina = await signIn(app, 'globex.localhost', 'gina@globex.com', 'ginas long passphrase')
   t.notMatch((await gina.get('/admin/audit')).body, /mia@acme\.com/, 'and only acme’s admins')
+
+  // A long subject gives way to the address, so that an erasure finds it whole.
+  await app.kaiku.orm.em.fork().nativeUpdate(MailRecord, { id: mail.id }, { subject: 'Very long '.repeat(30) })
+  t.equal((await ops.get(`/operator/mail/${mail.id}`)).statusCode, 200)
+  const long = (await auditEntries(app)).find((entry) => entry.subject.startsWith('Very long'))!
+  t.equal(long.subject.length, 200)
+  t.ok(long.subject.endsWith(' (mia@acme.com)'), 'the address kept whole at the end')
+
+  // Mia is erased: the entries stay (an operator read a mail), without her address.
+  const { eraseAuth } = await import('../../../plugins/auth/privacy.js')
+  const mia = (await app.kaiku.orm.em.fork().findOneOrFail(Member, { email: 'mia@acme.com' }, { filters: false }))
+  const em = app.kaiku.orm.em.fork()
+  em.setFilterParams('tenant', { tenantId: acme!.id })
+  await em.transactional((tx) => eraseAuth([], { em: tx, tenantId: acme!.id, memberId: mia.id, email: 'Mia@acme.com', name: mia.name, mode: 'erase' } as never))
+  const after = await auditEntries(app)
+  t.equal(after.length, 2)
+  t.same(after.map((entry) => entry.subject.includes('mia@acme.com')), [false, false], 'her address is gone from the audit log')
+  t.match(after[0].subject, /Your sign-in link – Acme \(\[former member\]\)/)
 })

@@ -52,8 +52,12 @@ export async function eraseAuth(parts: PrivacyErasePart[], { em, memberId, email
   const address = email.toLowerCase()
   let looks = 0
   for (const entry of await em.find(AuditEntry, { subject: { $like: `%${address}%` } })) {
-    const subject = entry.subject.split(email).join('[former member]').split(address).join('[former member]')
+    let subject = entry.subject.split(email).join('[former member]').split(address).join('[former member]')
     if (subject === entry.subject) continue
+    // Still at most 200 characters: the mail's subject gives way, as when the entry was written.
+    const excess = subject.length - 200
+    const tail = subject.lastIndexOf(' (')
+    if (excess > 0) subject = tail > excess ? subject.slice(0, tail - excess) + subject.slice(tail) : subject.slice(0, 200)
     await em.nativeUpdate(AuditEntry, { id: entry.id }, { subject })
     looks += 1
   }

@@ -418,4 +418,6 @@ t.test("the operator's mailbox: reading a mail sent for an instance is recorded 
   t.equal(after.length, 2)
   t.same(after.map((entry) => entry.subject.includes('mia@acme.com')), [false, false], 'her address is gone from the audit log')
   t.match(after[0].subject, /Your sign-in link – Acme \(\[former member\]\)/)
+  t.equal(after[1].subject.length, 200, 'a long one still fits its column')
+  t.match(after[1].subject, /^Very long Very long .* \(\[former member\]\)$/)
 })

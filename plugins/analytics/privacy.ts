@@ -9,6 +9,9 @@ import { addDays } from './lib/days.js'
 import { markForgotten, type Dialect } from './services/rollup.js'
 import { withSummaries } from './services/summaries.js'
 
+/** The events web beacons record: what the 'opens' category declares. */
+const BEACON_EVENTS = new Set(['email_open', 'page_view'])
+
 const days = (count: number) => (count === 1 ? 'one day' : `${count} days`)
 
 /**
@@ -55,10 +58,21 @@ export async function exportAnalytics(parts: PrivacyExportPart[], { em, memberId
   const events = await em.find(AnalyticsEvent, { memberId }, { orderBy: { at: 'asc' } })
   const requests = await em.find(AnalyticsRequest, { memberId }, { orderBy: { at: 'asc' } })
   const choices = await em.find(AnalyticsMember, { memberId })
+  // Raw events are opens and views (beacons), or other activities (joining, a first share, an
+  // approved suggestion, a plugin's own): each goes with the category that declares it.
+  const opens = events.filter((e) => BEACON_EVENTS.has(e.type))
+  const activities = events.filter((e) => !BEACON_EVENTS.has(e.type))
   return [
     ...parts,
-    { plugin: 'analytics', category: 'activity', rows: daily.map((d) => ({ day: d.day, event: d.event, postId: d.postId || null, network: d.network || null, count: d.count })) },
-    { plugin: 'analytics', category: 'opens', rows: events.map((e) => ({ at: e.at, type: e.type, postId: e.postId, network: e.network, subject: e.subject })) },
+    {
+      plugin: 'analytics',
+      category: 'activity',
+      rows: [
+        ...daily.map((d) => ({ day: d.day, event: d.event, postId: d.postId || null, network: d.network || null, count: d.count })),
+        ...activities.map((e) => ({ at: e.at, event: e.type, postId: e.postId, network: e.network }))
+      ]
+    },
+    { plugin: 'analytics', category: 'opens', rows: opens.map((e) => ({ at: e.at, type: e.type, postId: e.postId, network: e.network, subject: e.subject })) },
     { plugin: 'analytics', category: 'requests', rows: requests.map((r) => ({ at: r.at, path: r.path, referrerHost: r.referrerHost, agentClass: r.agentClass, ipNet: r.ipNet })) },
     { plugin: 'analytics', category: 'leaderboard', rows: choices.map((c) => ({ hideName: c.hideName, audience: c.audience })) }
   ]

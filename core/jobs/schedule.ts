@@ -136,7 +136,8 @@ export function timeZoneNames(): readonly string[] {
     } catch {
       // A runtime without the list: the fields still take any zone typed in.
     }
-    zoneNames = [...new Set(known.map((zone) => canonicalTimeZone(zone) ?? zone))].sort()
+    // The runtime lists places only; UTC, the default of many servers and instances, is offered too.
+    zoneNames = [...new Set(['UTC', ...known.map((zone) => canonicalTimeZone(zone) ?? zone)])].sort()
   }
   return zoneNames
 }

@@ -62,7 +62,8 @@ export function meRoutes(app: FastifyInstance, ctx: Ctx): void {
     routes.post('/me/export', { schema: { body: CsrfOnly } }, async (request, reply) => {
       const member = request.member!
       const { created } = await requestExport(ctx, request.em, member.tenantId, member.id)
-      request.flash(created ? 'success' : 'info', ctx.t(request.locale, created ? 'privacy.export.requested' : 'privacy.export.already'))
+      // A new request needs no notice: the page it lands on says the archive is being prepared.
+      if (!created) request.flash('info', ctx.t(request.locale, 'privacy.export.already'))
       return reply.redirect('/me/export', 303)
     })
 

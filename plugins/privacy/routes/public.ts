@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { InvalidInputError, safeNext, Type, type CookieDeclaration, type PluginContext, type TypeBoxTypeProvider } from '../../../core/api.js'
 import type { PrivacyConfig } from '../config.js'
 import { CookieConsent } from '../entities/privacy.entity.js'
-import { acknowledge, currentPolicy, generatedPolicy, pendingVersion, policyBlocks, type LatestVersions } from '../services/policy.js'
+import { acknowledge, currentPolicy, generatedPolicy, pendingVersion, policyBlocks, type LatestVersions, type PolicyBlock } from '../services/policy.js'
 
 type Ctx = PluginContext<PrivacyConfig>
 const Text = (max: number) => Type.Optional(Type.String({ maxLength: max }))
@@ -11,6 +11,31 @@ const NextQuery = Type.Object({ next: Text(2000) })
 
 /** Where the asking for acknowledgment never applies: the policy itself, signing out, the erasure flow, assets. */
 const EXEMPT = /^\/(privacy|logout|static|me\/delete|healthz|readyz|metrics)(\/|$|\?)/
+
+/**
+ * The member's own pages, where a policy's text names them. They are linked when the text is shown,
+ * not written into it: the generated text and every published version stay as they are, so nobody is
+ * asked to read a policy again because of a link.
+ */
+const OWN_PAGES = /\/me\/(?:data|export|delete)(?![\w/-])/g
+
+type TextPart = { text: string; href?: string }
+
+/** A paragraph or list item as text and links; the template escapes both, so no HTML gets through. */
+export function withLinks(text: string): TextPart[] {
+  const parts: TextPart[] = []
+  let from = 0
+  for (const match of text.matchAll(OWN_PAGES)) {
+    if (match.index > from) parts.push({ text: text.slice(from, match.index) })
+    parts.push({ text: match[0], href: match[0] })
+    from = match.index + match[0].length
+  }
+  if (from < text.length) parts.push({ text: text.slice(from) })
+  return parts
+}
+
+const linkedBlocks = (blocks: PolicyBlock[]) =>
+  blocks.map((block) => ({ ...block, paragraph: block.paragraph === undefined ? undefined : withLinks(block.paragraph), items: block.items?.map(withLinks) }))
 
 /** Every cookie Kaiku can set: the session cookie (core's), then those plugins declare. */
 export async function cookieList(ctx: Ctx, locale: string): Promise<CookieDeclaration[]> {
@@ -43,7 +68,7 @@ export function publicRoutes(app: FastifyInstance, ctx: Ctx, versions: LatestVer
     const pending = request.member && request.tenant && published ? await pendingVersion(request.em, versions, request.tenant.id, request.member.id) : undefined
     return reply.page(
       'privacy/policy',
-      { blocks: policyBlocks(body), published, pending, next: safeNext(request.query.next), signedIn: Boolean(request.member) },
+      { blocks: linkedBlocks(policyBlocks(body)), published, pending, next: safeNext(request.query.next), signedIn: Boolean(request.member) },
       { title: 'privacy.policy.title' }
     )
   })

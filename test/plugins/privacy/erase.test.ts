@@ -39,6 +39,12 @@ t.test('a member erases herself: nothing of her name, address or id is left anyw
   t.equal(page.statusCode, 200, 'the link from the mail opens the confirmation')
   t.equal(confirmed.statusCode, 303)
   t.equal(confirmed.headers.location, '/privacy/erased')
+  const done = await acme.member.get('/privacy/erased')
+  t.equal(done.statusCode, 200)
+  t.match(done.body, '<h1>Your data is erased</h1>')
+  t.notMatch(done.body, 'Your data has been erased', 'the page does not say its heading twice')
+  t.match(done.body, 'your shares and the clicks they brought stay in your company’s totals, without your name', 'it says what was kept, and how')
+  t.match(done.body, 'Your comments now show as from a former member')
 
   const { tables, found } = await walk(app, [acme.mia, 'mia@acme.com', 'Mia Member'])
   t.ok(tables.length >= 20, `walked ${tables.length} tables of plugins ${allPlugins().join(', ')} and core`)

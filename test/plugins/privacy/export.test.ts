@@ -31,12 +31,16 @@ t.test('export: one job per request, a mail when ready, exactly the member’s d
   await globexWithPost(app)
 
   const first = await send(acme.member, '/me/export', '/me/export', {})
-  const second = await send(acme.member, '/me/export', '/me/export', {})
   t.equal(first.statusCode, 303)
+  const preparing = await acme.member.get('/me/export')
+  t.equal(preparing.body.split('Your archive is being prepared').length - 1, 1, 'said once, not in a notice and again on the page')
+  t.match(preparing.body, 'We will mail you when it is ready')
+  t.notMatch(preparing.body, 'Prepare my archive', 'and it cannot be asked for again meanwhile')
+  const second = await send(acme.member, '/me/export', '/me/export', {})
   t.equal(second.statusCode, 303)
   const jobs = await app.kaiku.orm.em.fork().getConnection().execute("select count(*) as n from kaiku_job where name = 'privacy.export'")
   t.equal(Number(jobs[0].n), 1, 'asked twice: one job')
-  t.match((await acme.member.get('/me/export')).body, 'being prepared')
+  t.match((await acme.member.get('/me/export')).body, 'Your archive was already asked for', 'asking twice is said')
 
   await runJobs(app)
   const mail = await lastMail(app, 'mia@acme.com', 'privacy/export-ready')

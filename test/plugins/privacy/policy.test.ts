@@ -50,6 +50,32 @@ t.test('the policy: generated from declarations, published as versions, acknowle
   t.match(where.body, 'None. Pages load nothing from other sites')
 })
 
+t.test("the policy's /me/ pages are links where the text names them; the text and its versions stay as they are", async (t) => {
+  const app = await buildAll(t)
+  const acme = await acmeWithActivity(app)
+  const versions = () => app.kaiku.orm.em.fork().count(PolicyVersion, {}, { filters: false })
+  const generated = await acme.member.get('/privacy')
+  t.match(generated.body, '<li>See what Kaiku holds about you at <a href="/me/data">/me/data</a>.</li>')
+  t.match(generated.body, '<li>Download a copy of all of it at <a href="/me/export">/me/export</a>.</li>')
+  t.match(generated.body, '<li>Have it erased at <a href="/me/delete">/me/delete</a>, or ask')
+  const visitor = await app.inject({ url: '/privacy', headers: { host: 'acme.localhost', accept: 'text/html' } })
+  t.match(visitor.body, '<a href="/me/data">/me/data</a>', 'the same for a visitor')
+
+  // The admin starts from the generated text, as the page offers: publishing it is version 1.
+  const text = (await acme.owner.get('/admin/privacy')).body
+  const body = /<textarea[^>]*>([^]*?)<\/textarea>/.exec(text)![1].replace(/&#x3D;/g, '=').replace(/&quot;/g, '"').replace(/&#x27;/g, "'").replace(/&amp;/g, '&')
+  t.match(body, '- See what Kaiku holds about you at /me/data.', 'the text itself carries no link')
+  const mixed = `${body}\n\nAsk at /me/data/x, /me/database or "/me/delete"><script>x</script> and /me/export.`
+  t.equal((await send(acme.owner, '/admin/privacy', '/admin/privacy/policy', { body: mixed })).statusCode, 303)
+  t.equal(await versions(), 1)
+  const published = await acme.member.get('/privacy?next=%2Ffeed')
+  t.match(published.body, 'I have read it', 'a member reads the published version')
+  t.match(published.body, '<li>Download a copy of all of it at <a href="/me/export">/me/export</a>.</li>', 'linked in a published version too')
+  t.match(published.body, 'Ask at /me/data/x, /me/database or &quot;<a href="/me/delete">/me/delete</a>&quot;&gt;&lt;script&gt;x&lt;/script&gt; and <a href="/me/export">/me/export</a>.', 'only those pages, and the rest escaped')
+  t.notMatch(published.body, '<script>x')
+  t.equal(await versions(), 1, 'showing it publishes nothing')
+})
+
 t.test('a NUL character anywhere in a request is a 400 before any route reads it, and nothing is stored', async (t) => {
   const app = await buildAll(t)
   const acme = await acmeWithActivity(app)

@@ -55,11 +55,14 @@ export function memberRoutes(app: FastifyInstance, ctx: PluginContext): void {
     const prefsPage = async (request: FastifyRequest, reply: FastifyReply, status = 200) => {
       const { memberId, tenantId } = who(request)
       const p = await preferencesOf(request.em, tenantId, memberId)
+      // The digest has one control, its frequency: "Never" also stands for a digest switched off by
+      // its unsubscribe link.
+      const frequency = p.off.includes('digest') ? 'off' : p.digest
       return reply.page(
         'notifications/preferences',
         {
-          categories: CATEGORIES.map((category) => ({ id: category, label: `notifications.category.${category}`, hint: `notifications.category.${category}Hint`, on: !p.off.includes(category) })),
-          frequencies: (['daily', 'weekly', 'off'] as const).map((value) => ({ value, label: `notifications.prefs.${value}`, selected: p.digest === value })),
+          categories: CATEGORIES.filter((category) => category !== 'digest').map((category) => ({ id: category, label: `notifications.category.${category}`, hint: `notifications.category.${category}Hint`, on: !p.off.includes(category) })),
+          frequencies: (['daily', 'weekly', 'off'] as const).map((value) => ({ value, label: `notifications.prefs.${value}`, selected: frequency === value })),
           hours: Array.from({ length: 24 }, (_, hour) => ({ value: hour, label: `${String(hour).padStart(2, '0')}:00`, selected: p.digestHour === hour })),
           days: WEEKDAYS.map((value) => ({ value, label: `notifications.day.${value}`, selected: p.digestDay === value })),
           timeZone: request.tenant?.timeZone,
@@ -83,7 +86,8 @@ export function memberRoutes(app: FastifyInstance, ctx: PluginContext): void {
       }
       const on = new Set(list(request.body.on))
       const p = await preferencesOf(request.em, tenantId, memberId)
-      Object.assign(p, { digest, digestHour: hour, digestDay: day, off: CATEGORIES.filter((c: Category) => !on.has(c)), countOpens: request.body.countOpens === '1', updatedAt: new Date() })
+      const off = CATEGORIES.filter((c: Category) => (c === 'digest' ? digest === 'off' : !on.has(c)))
+      Object.assign(p, { digest, digestHour: hour, digestDay: day, off, countOpens: request.body.countOpens === '1', updatedAt: new Date() })
       await request.em.flush()
       request.flash('success', ctx.t(request.locale, 'notifications.prefs.saved'))
       return reply.redirect('/me/notifications', 303)

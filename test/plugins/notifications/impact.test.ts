@@ -105,7 +105,10 @@ t.test('weekly impact: the right figures, once a week, only to members with some
   t.equal(oneClick.statusCode, 200)
   await impactPass(app, tenantId, '2026-11-23T09:00:00.000Z')
   t.equal((await mails(app, 'notifications/impact')).length, 1, 'unsubscribed from "impact" by one click: no more summaries')
-  t.match((await member.get('/me/notifications')).body, /name="on" value="digest" checked/, 'other categories stay on')
+  const prefs = await member.get('/me/notifications')
+  t.notMatch(prefs.body, /name="on" value="impact" checked/, 'the page shows it off')
+  t.match(prefs.body, /name="on" value="important" checked/, 'other categories stay on')
+  t.match(prefs.body, /<option value="weekly" selected>/, 'and so does the digest')
 })
 
 t.test('open beacons: only where the instance counts them and the member has not said no; fetching one counts an open', async (t) => {

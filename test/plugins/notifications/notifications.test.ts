@@ -31,6 +31,41 @@ t.test('preferences: categories, digest frequency and hour, with the instance ti
   t.equal(bad.statusCode, 400)
 })
 
+t.test('preferences: the digest has one switch, its frequency; "Never" is what the page shows and what is stored', async (t) => {
+  const app = await buildNotifications(t)
+  const { member } = await acme(app)
+  const row = async () => (await app.kaiku.orm.em.fork().find(Preferences, {}, { filters: false }))[0]
+  const selected = (body: string) => /<select id="digest"[^>]*>.*?<option value="(\w+)" selected>/.exec(body)?.[1]
+  const page = await member.get('/me/notifications')
+  t.notMatch(page.body, /name="on" value="digest"/, 'no second digest switch beside the frequency')
+  t.match(page.body, /New posts, your favourite topics first\./, 'what the digest is, said by its frequency')
+  t.equal(selected(page.body), 'weekly')
+
+  // An old form (or a hand-made request) still ticks "digest": "Never" wins, both fields agree.
+  const never = await send(member, '/me/notifications', '/me/notifications', { digest: 'off', digestHour: '8', digestDay: 'mon', on: ['digest', 'important', 'broadcast'] })
+  t.equal(never.statusCode, 303)
+  t.equal((await row()).digest, 'off')
+  t.same((await row()).off.sort(), ['digest', 'impact', 'invitations', 'suggestions'])
+  const saved = await member.get('/me/notifications')
+  t.equal(selected(saved.body), 'off', '"Never" is shown after saving')
+  t.notMatch(saved.body, /value="digest" checked/, 'and nothing says the digest is on')
+  t.match(saved.body, /name="on" value="important" checked/, 'the other choices are kept')
+
+  const weekly = await send(member, '/me/notifications', '/me/notifications', { digest: 'weekly', digestHour: '8', digestDay: 'tue', on: ['important'] })
+  t.equal(weekly.statusCode, 303)
+  t.equal((await row()).digest, 'weekly')
+  t.notOk((await row()).off.includes('digest'), 'choosing a frequency switches the digest on again')
+
+  // A digest switched off by its unsubscribe link reads as "Never", and a frequency brings it back.
+  const em = app.kaiku.orm.em.fork()
+  const stored = (await em.find(Preferences, {}, { filters: false }))[0]
+  stored.off = ['digest']
+  await em.flush()
+  t.equal(selected((await member.get('/me/notifications')).body), 'off')
+  await send(member, '/me/notifications', '/me/notifications', { digest: 'daily', digestHour: '8', digestDay: 'mon', on: ['important'] })
+  t.same((await row()).off.includes('digest'), false)
+})
+
 t.test('digests: due at the member hour in the instance zone, favourite topics first, one per period, none when nothing is new', async (t) => {
   const app = await buildNotifications(t)
   const { owner, curator, member } = await acme(app)

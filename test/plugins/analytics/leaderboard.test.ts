@@ -63,3 +63,13 @@ t.test('equal points share a rank', async (t) => {
   t.same([...rows.slice(0, 2)].sort((a, b) => a[1].localeCompare(b[1])), [['1', 'Carl Curator', '30'], ['1', 'You', '30']])
   t.same(rows[2], ['3', 'Olivia Owner', '10'])
 })
+
+t.test('an empty board says so once, and invites a share', async (t) => {
+  const app = await buildAnalytics(t)
+  const { member } = await acmeWithPost(app)
+  const page = await member.get('/leaderboard')
+  t.equal(page.statusCode, 200)
+  t.same(tableCells(page.body, 'leaderboard'), [], 'no board')
+  t.match(page.body, /No points yet in this period\. Share a post to get on the board\./)
+  t.notMatch(page.body, /You have no points in this period yet/, 'not the same thing twice')
+})

@@ -62,3 +62,25 @@ t.test('audience and name preference: saved when valid, refused whole when not',
   const noCsrf = await app.inject({ method: 'POST', url: '/me/stats', headers: { host: 'acme.localhost', cookie: member.cookie, accept: 'text/html' }, payload: { audience_linkedin: '1' } })
   t.equal(noCsrf.statusCode, 403, 'CSRF is required')
 })
+
+t.test('on a phone the chart keeps its labels’ size and each best post becomes a card of labelled figures', async (t) => {
+  const app = await buildAnalytics(t)
+  const { member, postId } = await acmeWithPost(app)
+  const mia = (await memberIds(app))['mia@acme.com']
+  await seedDaily(app, [
+    { day: daysAgo(0), event: 'share', count: 2, postId, memberId: mia, network: 'linkedin' },
+    { day: daysAgo(0), event: 'click', count: 4, postId, memberId: mia, network: 'linkedin' },
+    { day: daysAgo(0), event: 'unique_click', count: 3, postId, memberId: mia, network: 'linkedin' }
+  ])
+  const page = await member.get('/me/stats')
+  const svg = /<svg class="an-chart__svg"[^>]*>/.exec(page.body)?.[0] ?? ''
+  t.match(svg, /width="100%"/)
+  t.notMatch(svg, /viewBox/, 'the labelled chart is not a drawing scaled down to the screen, so its 12 px labels stay 12 px')
+  const ticks = [...page.body.matchAll(/<text( class="an-chart__tick--minor")? x="[^"]*" y="100%"[^>]*>([^<]*)</g)]
+  t.ok(ticks.some((tick) => tick[1]) && ticks.some((tick) => !tick[1]), 'a narrow screen shows every other week on the axis')
+  t.notOk(ticks.at(-1)?.[1], 'always the last week')
+  const table = /<table[^>]*data-table="best"[^>]*>/.exec(page.body)?.[0] ?? ''
+  t.match(table, /\btable--stack\b/, 'the best posts stack on a phone, like the product’s other tables')
+  const row = /data-table="best"[\s\S]*?<tbody>\s*<tr>([\s\S]*?)<\/tr>/.exec(page.body)?.[1] ?? ''
+  t.same([...row.matchAll(/<td class="cell-number" data-label="([^"]+)">([^<]*)</g)].map((cell) => [cell[1], cell[2]]), [['Shares', '2'], ['Clicks', '4'], ['Unique visitors', '3']], 'each figure says what it is')
+})

@@ -135,5 +135,6 @@ export const uiMessages: Record<string, string> = {
   'leaderboard.anonymousBoard': 'Your company shows this board without names.',
   'leaderboard.smallPrint': 'Weeks start on Monday; weeks and months follow UTC days. You can hide your name on the board from My stats.',
   'leaderboard.badPeriod': 'Choose the week, the month or all time.',
-  'leaderboard.gap': 'Your place'
+  'leaderboard.gap': 'Your place',
+  'leaderboard.noWeights': 'No activity earns points at the moment: your admins have set every weight to 0.'
 }

@@ -66,10 +66,18 @@ t.test('equal points share a rank', async (t) => {
 
 t.test('an empty board says so once, and invites a share', async (t) => {
   const app = await buildAnalytics(t)
-  const { member } = await acmeWithPost(app)
+  const { owner, member } = await acmeWithPost(app)
   const page = await member.get('/leaderboard')
   t.equal(page.statusCode, 200)
   t.same(tableCells(page.body, 'leaderboard'), [], 'no board')
   t.match(page.body, /No points yet in this period\. Share a post to get on the board\./)
   t.notMatch(page.body, /You have no points in this period yet/, 'not the same thing twice')
+  t.match(page.body, /How points are earned<\/h2>\s*<ul class="an-how__list"><li><span>Share<\/span> <strong>\+10/)
+
+  // Every weight 0: the panel says so instead of standing empty.
+  const zero = Object.fromEntries(['share', 'click', 'unique_click', 'bot_click', 'email_open', 'page_view', 'member_joined', 'member_activated', 'suggestion_approved'].map((type) => [`points_${type}`, '0']))
+  t.equal((await owner.submit('/admin/analytics/settings', { costPerClick: '0.50', currency: 'EUR', ...zero, beacons: '1' })).statusCode, 303)
+  const none = await member.get('/leaderboard')
+  t.notMatch(none.body, /an-how__list/)
+  t.match(none.body, /No activity earns points at the moment/)
 })

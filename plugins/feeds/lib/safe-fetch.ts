@@ -231,6 +231,10 @@ export async function safeFetch(address: string, network: Network, options: Fetc
         throw new FetchError('status', { status })
       }
       const body = await readBody(response, options.maxBytes)
+      // A body whose end is the connection closing also "ends" when the time limit cuts it: half a
+      // page is no page.
+      if (signal.aborted) throw new FetchError('timeout')
+      if (!response.complete) throw new FetchError('unreachable')
       return { url: url.href, status, ...contentType(response.headers['content-type']), body }
     }
   } catch (error) {

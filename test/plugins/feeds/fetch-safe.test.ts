@@ -132,9 +132,14 @@ t.test('one time limit covers the whole fetch', async (t) => {
     'drip.example /': (_request, response) => {
       response.writeHead(200, { 'content-type': 'text/html' })
       response.write('<html>')
+    },
+    // No length and no chunks: the body ends when the connection closes, which the time limit does.
+    'close.example /': (request) => {
+      request.socket.write('HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nConnection: close\r\n\r\n<html><head><title>Half a page')
     }
   })
-  const network = stubNetwork(server, { 'slow.example': [PUBLIC], 'drip.example': [PUBLIC] })
+  const network = stubNetwork(server, { 'slow.example': [PUBLIC], 'drip.example': [PUBLIC], 'close.example': [PUBLIC] })
+  await refused(t, safeFetch('http://close.example/', network, { ...limits, timeoutMs: 300 }), 'timeout', 'half a page whose end is the connection closing')
   await refused(t, safeFetch('http://slow.example/', network, { ...limits, timeoutMs: 300 }), 'timeout', 'no answer')
   await refused(t, safeFetch('http://drip.example/', network, { ...limits, timeoutMs: 300 }), 'timeout', 'a body that never ends')
   const hanging: Network = { ...network, resolve: () => new Promise(() => {}) }

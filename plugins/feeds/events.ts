@@ -58,7 +58,7 @@ export const feedsEvents = {
   'post.published': { kind: 'action', description: 'A post entered the feed (published now, at its scheduled time, or by an RSS source).' },
   'post.moved': { kind: 'action', description: "A post's URL changed; links made for it should lead to the new one." },
   'post.suggested': { kind: 'action', description: 'A link was suggested for review (by a member or an RSS source in review mode).' },
-  'post.approved': { kind: 'action', description: 'A suggestion became a post; the suggester is credited.' },
+  'post.approved': { kind: 'action', description: "A suggestion's post went live; the suggester is credited (not when a curator approved their own)." },
   'post.rejected': { kind: 'action', description: 'A suggestion was declined with a note for the suggester.' },
   'comment.created': { kind: 'action', description: 'A member commented on a post.' },
   'post.liked': { kind: 'action', description: 'A member liked a post.' }

@@ -1,4 +1,5 @@
 import { join } from 'node:path'
+import type { FastifyInstance } from 'fastify'
 import { definePlugin, Type } from '../../core/api.js'
 import { Comment, FavouriteTopic, Image, Post, PostTopic, Reaction, Reader, ShareText, Source, SourceItem, Suggestion, Topic } from './entities/index.js'
 import { feedsDoor } from './door.js'
@@ -12,8 +13,12 @@ import { suggestionRoutes } from './routes/suggestions.js'
 import { topicRoutes } from './routes/topics.js'
 import { forgetMember } from './services/members.js'
 import { expireDue, publishDue } from './services/posts.js'
+import { creditPublished } from './services/suggestions.js'
 import { sourcesPart } from './sources.js'
 import { eraseFeeds, exportFeeds, feedsPersonalData } from './privacy.js'
+
+/** Each app, by its plugin context: what an event handler needs of other plugins' doors. */
+const apps = new WeakMap<object, FastifyInstance>()
 
 /**
  * The employee feed: topics, posts (curated, suggested, or brought in from RSS), scheduling, link
@@ -45,7 +50,12 @@ export default definePlugin({
       'privacy.erase': eraseFeeds
     },
     actions: {
-      'member.removed': async ({ tenantId, memberId }, ctx) => forgetMember(ctx.orm.em.fork(), tenantId, memberId)
+      'member.removed': async ({ tenantId, memberId }, ctx) => forgetMember(ctx.orm.em.fork(), tenantId, memberId),
+      // A draft or scheduled post approved from a suggestion: its suggester hears of it once it is live.
+      'post.published': async ({ tenantId, postId }, ctx) => {
+        const app = apps.get(ctx)
+        if (app) await creditPublished(app, ctx, tenantId, postId)
+      }
     }
   },
   jobs: {
@@ -65,6 +75,7 @@ export default definePlugin({
   },
   schedules: sourcesPart.schedules,
   async register(app, ctx) {
+    apps.set(ctx, app)
     feedsDoor(app)
     sourcesPart.register(app, ctx)
     feedRoutes(app, ctx)

@@ -63,6 +63,11 @@ export const Suggestion = defineEntity({
     postId: p.string().length(36).nullable(),
     decidedById: p.string().length(36).nullable(),
     decidedAt: p.datetime().nullable(),
+    /**
+     * When an approved suggestion's post went live and its suggester was told and credited: at once
+     * for a post published on approval, at publication for a draft or a scheduled one.
+     */
+    creditedAt: p.datetime().nullable(),
     /** When the suggester saw the decision (the feed shows unseen ones once). */
     seenAt: p.datetime().nullable(),
     createdAt: p.datetime()

@@ -161,6 +161,7 @@ export default {
   'suggest.rejected': 'Declined',
   'suggest.note': 'Curator\'s note:',
   'suggest.seePost': 'See the post',
+  'suggest.upcoming': 'to be published: we will tell you when it is live',
 
   'review.title': 'Review',
   'review.eyebrow': 'Curation',

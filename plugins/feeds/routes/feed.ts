@@ -59,7 +59,8 @@ export function feedRoutes(app: FastifyInstance, ctx: PluginContext): void {
       // The marker goes before the first post the reader has seen before (when some are new).
       const firstOld = posts.findIndex((post) => !post.isNew)
       const marker = posts.some((post) => post.isNew) && firstOld > 0 ? posts[firstOld].id : undefined
-      const decisions = await request.em.find(Suggestion, { memberId: me.id, status: { $in: ['approved', 'rejected'] }, seenAt: null }, { orderBy: { decidedAt: 'desc' }, limit: 5 })
+      // An approved suggestion is news once its post is live (credited), not while it is a draft.
+      const decisions = await request.em.find(Suggestion, { memberId: me.id, seenAt: null, $or: [{ status: 'rejected' }, { status: 'approved', creditedAt: { $ne: null } }] }, { orderBy: { decidedAt: 'desc' }, limit: 5 })
       if (decisions.length) {
         for (const decision of decisions) decision.seenAt = now
         await request.em.flush()

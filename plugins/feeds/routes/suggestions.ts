@@ -22,7 +22,9 @@ export function suggestionRoutes(app: FastifyInstance, ctx: PluginContext): void
     const routes = scope.withTypeProvider<TypeBoxTypeProvider>()
 
     const suggestPage = async (request: FastifyRequest, reply: FastifyReply, values = { url: '', comment: '' }, errors: FieldErrors = {}) => {
-      const mine = await request.em.find(Suggestion, { memberId: viewerOf(request).id }, { orderBy: { createdAt: 'desc' }, limit: 50 })
+      const found = await request.em.find(Suggestion, { memberId: viewerOf(request).id }, { orderBy: { createdAt: 'desc' }, limit: 50 })
+      // An approved suggestion's post is linked once it is live; until then it is "to be published".
+      const mine = found.map((suggestion) => ({ ...suggestion, live: Boolean(suggestion.creditedAt), upcoming: suggestion.status === 'approved' && !suggestion.creditedAt }))
       return reply.page('feeds/suggest', { values, errors, mine, statusKeys: { pending: 'feeds.suggest.pending', approved: 'feeds.suggest.approved', rejected: 'feeds.suggest.rejected' } }, { title: 'feeds.suggest.title', status: Object.keys(errors).length ? 400 : 200 })
     }
 

@@ -78,12 +78,38 @@ async function decide(em: EntityManager, suggestionId: string, decision: Pick<Su
   return em.findOneOrFail(Suggestion, { id: suggestionId }, { refresh: true })
 }
 
-/** Marks a pending suggestion approved as `post` (inside the caller's transaction). */
+/**
+ * Marks a pending suggestion approved as `post` (inside the caller's transaction). Its suggester is
+ * told and credited once the post is live: now for a post published at once, at its publication for
+ * a draft or a scheduled one (`creditPublished`), never before (a link to a post nobody may open yet).
+ */
 export async function approveSuggestion(app: FastifyInstance, em: EntityManager, ctx: PluginContext, suggestionId: string, post: PostEntity, curatorId: string, origin: string): Promise<void> {
   const suggestion = await decide(em, suggestionId, { status: 'approved', postId: post.id, note: null, decidedById: curatorId })
+  if (post.status === 'published') await credit(app, em, ctx, suggestion, origin)
+}
+
+/**
+ * Tells an approved suggestion's suggester that its post is live and raises `post.approved` (the
+ * points), once: the first caller to set `creditedAt` does it. A curator who approves their own
+ * suggestion is neither mailed nor credited.
+ */
+async function credit(app: FastifyInstance, em: EntityManager, ctx: PluginContext, suggestion: SuggestionEntity, origin: string): Promise<void> {
+  const first = await em.nativeUpdate(Suggestion, { id: suggestion.id, creditedAt: null }, { creditedAt: new Date() })
+  if (first === 0 || (suggestion.memberId && suggestion.memberId === suggestion.decidedById)) return
   await tellSuggester(app, em, ctx, suggestion, origin)
   await em.flush()
-  raise(ctx, em, 'post.approved', { tenantId: suggestion.tenantId, suggestionId: suggestion.id, postId: post.id, memberId: suggestion.memberId ?? null, curatorId })
+  raise(ctx, em, 'post.approved', { tenantId: suggestion.tenantId, suggestionId: suggestion.id, postId: suggestion.postId!, memberId: suggestion.memberId ?? null, curatorId: suggestion.decidedById! })
+}
+
+/** After a post went live (`post.published`): the suggestion it was approved from, if any, is credited now. */
+export async function creditPublished(app: FastifyInstance, ctx: PluginContext, tenantId: string, postId: string): Promise<void> {
+  const em = ctx.orm.em.fork()
+  em.setFilterParams('tenant', { tenantId })
+  await em.transactional(async (tx) => {
+    const suggestion = await tx.findOne(Suggestion, { postId, status: 'approved', creditedAt: null })
+    const tenant = suggestion && (await app.tenancy.byId(tx, tenantId))
+    if (suggestion && tenant) await credit(app, tx, ctx, suggestion, app.tenancy.origin(tenant.slug))
+  })
 }
 
 /** Declines a pending suggestion with a note for the suggester (inside the caller's transaction). */

@@ -2,6 +2,7 @@ import type { EventArgs, EventSubscriber } from '@mikro-orm/core'
 import t from 'tap'
 import { toLocalInput } from '../../../core/api.js'
 import { JobRecord } from '../../../core/jobs/job.entity.js'
+import { MailRecord } from '../../../core/mail/mail.entity.js'
 import { Member } from '../../../plugins/auth/entities/member.entity.js'
 import { Post } from '../../../plugins/feeds/entities/post.entity.js'
 import { Comment, Suggestion } from '../../../plugins/feeds/entities/social.entity.js'
@@ -115,6 +116,49 @@ t.test('a suggestion: post.suggested, then post.approved with post.published (cr
   const twice = await send(curator, '/review', `/review/${second.id}/reject`, { note: 'Again' })
   t.equal(twice.statusCode, 404, 'a decided suggestion cannot be rejected again')
   t.same(await heardSince(), [])
+})
+
+t.test('a suggestion approved as a draft: its suggester is told and credited when the post goes live, once; a curator is not credited for their own', async (t) => {
+  const { app, curator, member, ids, heardSince } = await withListener(t)
+  const approvedMails = () => app.kaiku.orm.em.fork().count(MailRecord, { template: 'feeds/suggestion-approved' })
+  t.equal((await send(member, '/suggest', '/suggest', { url: 'https://news.example/later' })).statusCode, 303)
+  const suggestion = await latestSuggestion(app)
+  await heardSince()
+  const saved = await send(curator, `/posts/new?suggestion=${suggestion.id}`, '/posts/new', { url: suggestion.url, title: 'Not out yet', suggestionId: suggestion.id, publish: 'draft' })
+  t.equal(saved.statusCode, 303)
+  const postId = String(saved.headers.location).replace('/posts/', '')
+  t.match(await latestSuggestion(app), { status: 'approved', postId, creditedAt: null }, 'approved, not credited')
+  t.same(await heardSince(), [], 'a draft: no post.approved, so no points')
+  t.equal(await approvedMails(), 0, 'and no "your suggestion is live" mail')
+  t.notMatch((await member.get('/feed')).body, /is now a post/, 'nor a notice in the feed')
+  const mine = (await member.get('/suggest')).body
+  t.match(mine, /to be published: we will tell you when it is live/)
+  t.notMatch(mine, new RegExp(`href="/posts/${postId}"`), 'no link to a post she may not open')
+
+  const edit = (fields: Record<string, string>) => send(curator, `/posts/${postId}/edit`, `/posts/${postId}/edit`, { url: suggestion.url, title: 'Out now', ...fields })
+  t.equal((await edit({ publish: 'now' })).statusCode, 303)
+  t.same(await heardSince(), [
+    { name: 'post.published', payload: { tenantId: ids.tenantId, postId, authorId: ids.curator, suggestedById: ids.member } },
+    { name: 'post.approved', payload: { tenantId: ids.tenantId, suggestionId: suggestion.id, postId, memberId: ids.member, curatorId: ids.curator } }
+  ], 'published: the suggester is credited now')
+  t.equal(await approvedMails(), 1)
+  t.match((await member.get('/feed')).body, /is now a post/)
+  t.match((await member.get('/suggest')).body, new RegExp(`href="/posts/${postId}"`))
+
+  // Archived and published again: credited once only.
+  t.equal((await send(curator, `/posts/${postId}/edit`, `/posts/${postId}/edit`, { action: 'archive' })).statusCode, 303)
+  t.equal((await edit({ publish: 'now' })).statusCode, 303)
+  t.same((await heardSince()).map((heard) => heard.name), ['post.published'], 'no second post.approved')
+  t.equal(await approvedMails(), 1, 'no second mail')
+
+  // A curator approving their own suggestion publishes it, and earns nothing for it.
+  t.equal((await send(curator, '/suggest', '/suggest', { url: 'https://news.example/mine' })).statusCode, 303)
+  const own = await latestSuggestion(app)
+  await heardSince()
+  const published = await send(curator, `/posts/new?suggestion=${own.id}`, '/posts/new', { url: own.url, title: 'My own find', suggestionId: own.id, publish: 'now' })
+  t.equal(published.statusCode, 303)
+  t.same((await heardSince()).map((heard) => heard.name), ['post.published'], 'no post.approved for one\'s own suggestion')
+  t.equal(await approvedMails(), 1, 'and no mail to oneself')
 })
 
 t.test('comment.created and post.liked carry the post and the member; unliking raises nothing', async (t) => {

@@ -190,6 +190,8 @@ export class RedirectDirectory {
     ])
     const hosts = new Set([this.baseHost])
     if (tenant) hosts.add(`${tenant.slug}.${this.baseHost}`)
+    // The current domain has a row of its own too, but an instance imported from an archive made
+    // before former domains were kept has only its settings' one.
     if (settings?.shortDomain) hosts.add(settings.shortDomain)
     for (const { host } of domains) hosts.add(host)
     return hosts

@@ -49,7 +49,7 @@ const placeholders = (values: readonly unknown[]) => values.map(() => '?').join(
 const likePattern = (text: string) => `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`
 
 /** GLOB with the user's text taken literally, each letter as a class of its cases: `Är` → `*[Ää][Rr]*`. */
-export const globPattern = (text: string) =>
+const globPattern = (text: string) =>
   `*${Array.from(text)
     .map((character) => {
       const cases = new Set([character, character.toLowerCase(), character.toUpperCase()].filter((variant) => Array.from(variant).length === 1))

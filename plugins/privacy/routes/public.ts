@@ -22,7 +22,7 @@ const OWN_PAGES = /\/me\/(?:data|export|delete)(?![\w/-])/g
 type TextPart = { text: string; href?: string }
 
 /** A paragraph or list item as text and links; the template escapes both, so no HTML gets through. */
-export function withLinks(text: string): TextPart[] {
+function withLinks(text: string): TextPart[] {
   const parts: TextPart[] = []
   let from = 0
   for (const match of text.matchAll(OWN_PAGES)) {

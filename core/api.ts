@@ -8,7 +8,7 @@ export type { PluginContext, CoreSettings, SetupProvider, LoadedPluginInfo } fro
 export type { PluginCounter } from './ops/metrics.js'
 export type { KaikuFilters, KaikuActions, NavItem, PrivacySubject, PrivacyExportPart, PrivacyErasePart, CookieDeclaration } from './events/bus.js'
 export type { FlashMessage, PageOptions } from './web/views.js'
-export { cleanText, cleanUrl, safeNext } from './web/forms.js'
+export { cleanText, cleanUrl, safeNext, withoutControls } from './web/forms.js'
 export { formatTime } from './web/i18n.js'
 export type { FieldErrors } from './web/forms.js'
 export { KaikuError, NotFoundError, ForbiddenError, InvalidInputError, ConflictError, errorCodes } from './errors.js'

@@ -6,7 +6,7 @@ import type { CoreSettings, PluginContext } from './context.js'
 import type { JobDefinition, ScheduleDefinition } from '../jobs/queue.js'
 
 /** The version of the plugin API that this core provides; manifests name a semver range of it. */
-export const PLUGIN_API_VERSION = '1.10.0'
+export const PLUGIN_API_VERSION = '1.11.0'
 
 export interface ManifestNavEntry {
   /** Message key of the label, in the plugin's catalogue (`<plugin>.<key>`) or core's. */

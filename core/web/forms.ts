@@ -9,6 +9,10 @@ export type FieldErrors = Record<string, string>
  */
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/
 const CONTROL_BUT_NEWLINE = /[\u0000-\u0009\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/
+const CONTROL_BUT_SPACE = /[\u0000-\u0008\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g
+
+/** Text from elsewhere (a feed, a web page) without what a form refuses; white space is left to the caller. */
+export const withoutControls = (text: string) => text.replace(CONTROL_BUT_SPACE, '')
 
 /**
  * A form's text field, trimmed and checked: required or not, at most `max` characters, no control

@@ -1,19 +1,17 @@
 import { Parser } from 'htmlparser2'
+import { withoutControls } from '../../../core/api.js'
 
 /** Elements whose content is never text a reader should see. */
 const HIDDEN = new Set(['script', 'style', 'noscript', 'template', 'iframe', 'object', 'svg', 'math', 'head'])
 /** Elements that separate words when their markup is taken away. */
 const BREAKS = new Set(['br', 'p', 'div', 'li', 'tr', 'td', 'th', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'blockquote', 'section', 'article', 'figure', 'figcaption', 'hr'])
 
-/** Control characters and bidirectional overrides (as forms refuse them: core/web/forms.ts), but not white space. */
-const INVISIBLE = /[\u0000-\u0008\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g
-
 /**
  * Runs of white space (line breaks included) as one space, and no space at either end. Text from
  * elsewhere (a feed, a page's title) also loses control characters and the bidirectional overrides
  * that would make it display in another order than it reads.
  */
-export const collapse = (text: string) => text.replace(INVISIBLE, '').replace(/\s+/g, ' ').trim()
+export const collapse = (text: string) => withoutControls(text).replace(/\s+/g, ' ').trim()
 
 /**
  * The text a piece of HTML shows, as plain text: tags dropped, the content of scripts and styles
